@@ -1,0 +1,317 @@
+"""Storage models. Every row that a user owns carries ``workspace_id``; queries always filter on it.
+
+Campaign settings are stored as validated JSON documents, one column per settings section: they
+are read whole, per campaign, and never filtered on, while everything the dialer scans per
+contact (state, next eligible instant) is a real indexed column.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from ringwise.db.types import JSONDoc, UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ID = String(36)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSONDoc}
+
+
+def _ws_fk() -> Mapped[str]:
+    return mapped_column(ID, ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+
+
+class Workspace(Base):
+    __tablename__ = "workspaces"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
+    default_region: Mapped[str] = mapped_column(String(2), default="US")
+    business_hours: Mapped[list[dict[str, str]] | None] = mapped_column(JSONDoc, nullable=True)
+    concurrency_limit: Mapped[int] = mapped_column(Integer, default=10)
+    concurrency_rate: Mapped[int] = mapped_column(Integer, default=100)
+    campaigns_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    workspace_id: Mapped[str] = _ws_fk()
+    name: Mapped[str] = mapped_column(String(255), default="")
+    prefix: Mapped[str] = mapped_column(String(16), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class IdempotencyRecord(Base):
+    """The first response to a POST sent with an Idempotency-Key, kept 24 h."""
+
+    __tablename__ = "idempotency_keys"
+
+    workspace_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(String(1024))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Assistant(Base):
+    __tablename__ = "assistants"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    workspace_id: Mapped[str] = _ws_fk()
+    name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16), default="assistant")
+    system_prompt: Mapped[str | None] = mapped_column(Text)
+    persona: Mapped[str | None] = mapped_column(Text)
+    first_message: Mapped[str | None] = mapped_column(Text)
+    returning_greeting: Mapped[str | None] = mapped_column(Text)
+    voicemail_message: Mapped[str | None] = mapped_column(Text)
+    campaign_context: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(35), default="en-US")
+    voice: Mapped[dict[str, Any] | None]
+    speech_settings: Mapped[dict[str, Any] | None]
+    analysis: Mapped[dict[str, Any] | None]
+    metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONDoc)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class PhoneNumber(Base):
+    __tablename__ = "phone_numbers"
+    __table_args__ = (UniqueConstraint("workspace_id", "number"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    workspace_id: Mapped[str] = _ws_fk()
+    number: Mapped[str] = mapped_column(String(16))
+    provider: Mapped[str] = mapped_column(String(16), default="simulated")
+    label: Mapped[str | None] = mapped_column(String(255))
+    cps_limit: Mapped[float] = mapped_column(Float, default=1.0)
+    country: Mapped[str | None] = mapped_column(String(2))
+    region: Mapped[str | None] = mapped_column(String(8))
+    area_code: Mapped[str | None] = mapped_column(String(8))
+    timezones: Mapped[list[str] | None] = mapped_column(JSONDoc)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("workspace_id", "phone"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    workspace_id: Mapped[str] = _ws_fk()
+    phone: Mapped[str] = mapped_column(String(16))
+    first_name: Mapped[str | None] = mapped_column(String(255))
+    last_name: Mapped[str | None] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(320))
+    company: Mapped[str | None] = mapped_column(String(255))
+    job_title: Mapped[str | None] = mapped_column(String(255))
+    address: Mapped[str | None] = mapped_column(String(1024))
+    city: Mapped[str | None] = mapped_column(String(255))
+    state: Mapped[str | None] = mapped_column(String(255))
+    country: Mapped[str | None] = mapped_column(String(255))
+    postal_code: Mapped[str | None] = mapped_column(String(32))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    utm_source: Mapped[str | None] = mapped_column(String(255))
+    utm_medium: Mapped[str | None] = mapped_column(String(255))
+    utm_campaign: Mapped[str | None] = mapped_column(String(255))
+    utm_term: Mapped[str | None] = mapped_column(String(255))
+    utm_content: Mapped[str | None] = mapped_column(String(255))
+    custom_fields: Mapped[dict[str, Any] | None]
+    metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONDoc)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ContactList(Base):
+    __tablename__ = "contact_lists"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    workspace_id: Mapped[str] = _ws_fk()
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ContactListMember(Base):
+    __tablename__ = "contact_list_members"
+
+    list_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("contact_lists.id", ondelete="CASCADE"), primary_key=True
+    )
+    contact_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    workspace_id: Mapped[str] = _ws_fk()
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    assistant_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("assistants.id", ondelete="RESTRICT"), index=True
+    )
+    channel: Mapped[str | None] = mapped_column(String(16))
+    priority: Mapped[int] = mapped_column(Integer, default=50)
+    concurrency_limit: Mapped[int] = mapped_column(Integer, default=0)
+    never_ending: Mapped[bool] = mapped_column(Boolean, default=False)
+    auto_start: Mapped[bool] = mapped_column(Boolean, default=False)
+    opening_message: Mapped[str | None] = mapped_column(Text)
+    campaign_context: Mapped[str | None] = mapped_column(Text)
+    # Settings sections, each validated by its pydantic schema before it is stored.
+    caller_id: Mapped[dict[str, Any]]
+    schedule: Mapped[dict[str, Any]]
+    retry: Mapped[dict[str, Any]]
+    voicemail: Mapped[dict[str, Any]]
+    speech_settings: Mapped[dict[str, Any] | None]
+    memory: Mapped[dict[str, Any]]
+    analysis: Mapped[dict[str, Any] | None]
+    report_schedule: Mapped[dict[str, Any] | None]
+    options: Mapped[dict[str, Any]]
+    metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONDoc)
+    ended_reason: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    updated_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+
+
+class CampaignCounters(Base):
+    """Live per-campaign counters, updated in the same transaction as the change they count, so
+    reading a campaign's progress never scans its contacts or calls."""
+
+    __tablename__ = "campaign_counters"
+
+    campaign_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    contacts_total: Mapped[int] = mapped_column(Integer, default=0)
+    contacts_pending: Mapped[int] = mapped_column(Integer, default=0)
+    contacts_active: Mapped[int] = mapped_column(Integer, default=0)
+    contacts_done: Mapped[int] = mapped_column(Integer, default=0)
+    contacts_skipped: Mapped[int] = mapped_column(Integer, default=0)
+    calls_total: Mapped[int] = mapped_column(Integer, default=0)
+    calls_queued: Mapped[int] = mapped_column(Integer, default=0)
+    calls_in_progress: Mapped[int] = mapped_column(Integer, default=0)
+    calls_ended: Mapped[int] = mapped_column(Integer, default=0)
+    calls_answered: Mapped[int] = mapped_column(Integer, default=0)
+    calls_voicemail: Mapped[int] = mapped_column(Integer, default=0)
+    calls_no_answer: Mapped[int] = mapped_column(Integer, default=0)
+    calls_busy: Mapped[int] = mapped_column(Integer, default=0)
+    calls_failed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CampaignContact(Base):
+    """One contact's membership in one campaign: its state, attempts and next eligible instant."""
+
+    __tablename__ = "campaign_contacts"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "contact_id"),
+        Index("ix_campaign_contacts_due", "campaign_id", "state", "next_eligible_at"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    workspace_id: Mapped[str] = _ws_fk()
+    campaign_id: Mapped[str] = mapped_column(ID, ForeignKey("campaigns.id", ondelete="CASCADE"))
+    contact_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_eligible_at: Mapped[datetime | None]
+    caller_number_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("phone_numbers.id", ondelete="SET NULL")
+    )
+    assistant_overrides: Mapped[dict[str, Any] | None]
+    metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONDoc)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Call(Base):
+    __tablename__ = "calls"
+    __table_args__ = (
+        UniqueConstraint("campaign_contact_id", "attempt"),
+        Index("ix_calls_workspace_created", "workspace_id", "created_at", "id"),
+        Index("ix_calls_campaign_status", "campaign_id", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(ID, ForeignKey("workspaces.id", ondelete="CASCADE"))
+    campaign_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("campaigns.id", ondelete="CASCADE")
+    )
+    campaign_contact_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("campaign_contacts.id", ondelete="CASCADE")
+    )
+    contact_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("contacts.id", ondelete="SET NULL"), index=True
+    )
+    assistant_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("assistants.id", ondelete="SET NULL")
+    )
+    phone_number_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("phone_numbers.id", ondelete="SET NULL")
+    )
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    ended_reason: Mapped[str | None] = mapped_column(String(64))
+    answered_by: Mapped[str | None] = mapped_column(String(32))
+    from_number: Mapped[str | None] = mapped_column(String(16))
+    to_number: Mapped[str] = mapped_column(String(16))
+    provider: Mapped[str | None] = mapped_column(String(16))
+    provider_call_id: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    duration_seconds: Mapped[float | None] = mapped_column(Float)
+    cost: Mapped[float | None] = mapped_column(Float)
+    transcript: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONDoc)
+    recording_url: Mapped[str | None] = mapped_column(String(2048))
+    analysis: Mapped[dict[str, Any] | None]
+    metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONDoc)

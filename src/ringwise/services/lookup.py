@@ -1,0 +1,25 @@
+"""Fetching a workspace's own objects: anything else is a 404, never a 403 (no id oracle)."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from ringwise.services.context import Ctx
+
+M = TypeVar("M")
+
+_NAMES = {
+    "Assistant": "assistant", "PhoneNumber": "phone number", "Contact": "contact",
+    "ContactList": "contact list", "Campaign": "campaign", "Call": "call",
+    "ApiKey": "API key",
+}
+
+
+def get_owned(ctx: Ctx, model: type[M], object_id: str, field: str | None = None) -> M:
+    from ringwise.errors import NotFound
+
+    obj: Any = ctx.session.get(model, object_id) if isinstance(object_id, str) else None
+    if obj is None or obj.workspace_id != ctx.workspace_id:
+        name = _NAMES.get(model.__name__, model.__name__)
+        raise NotFound(f"{name} '{object_id}' not found", field=field)
+    return obj  # type: ignore[no-any-return]

@@ -1,0 +1,29 @@
+"""Process configuration, read from the environment in one place."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULT_DATABASE_URL = "sqlite:///./ringwise.db"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    default_region: str = "US"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "info"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        return cls(
+            database_url=env.get("RINGWISE_DATABASE_URL", DEFAULT_DATABASE_URL),
+            default_region=env.get("RINGWISE_DEFAULT_REGION", "US").upper(),
+            host=env.get("RINGWISE_HOST", "127.0.0.1"),
+            port=int(env.get("RINGWISE_PORT", "8000")),
+            log_level=env.get("RINGWISE_LOG_LEVEL", "info").lower(),
+        )
