@@ -73,10 +73,11 @@ def validation_response(errors: Sequence[Any]) -> JSONResponse:
         for e in errors
     ]
     first = details[0] if details else {"field": None, "message": "invalid request"}
-    message = first["message"] if first["field"] is None else f"{first['field']}: {first['message']}"
+    field = first["field"]
+    message = str(first["message"]) if field is None else f"{field}: {first['message']}"
     return JSONResponse(
         status_code=422,
-        content=error_body("invalid", message, first["field"], details),
+        content=error_body("invalid", message, field, details),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from datetime import time
 
@@ -73,7 +74,7 @@ def check_slots(slots: Sequence[TimeSlot], field: str, *, tcpa: bool = True) -> 
                 "08:00-21:00",
             )
     ordered = sorted(enumerate(slots), key=lambda pair: pair[1].start)
-    for (_, first), (index, second) in zip(ordered, ordered[1:], strict=False):
+    for (_, first), (index, second) in itertools.pairwise(ordered):
         if second.start < first.end:
             raise FieldError(
                 f"{field}[{index}]",

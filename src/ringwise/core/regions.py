@@ -1,4 +1,4 @@
-"""Two-letter codes of US states and Canadian provinces, by the names phonenumbers' geocoder uses."""
+"""Two-letter codes of US states and Canadian provinces, by the names the geocoder uses."""
 
 from __future__ import annotations
 

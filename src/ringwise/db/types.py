@@ -37,4 +37,5 @@ class UTCDateTime(TypeDecorator[datetime]):
         assert isinstance(value, datetime)
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        aware: datetime = value.astimezone(UTC)
+        return aware

@@ -38,8 +38,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise InvalidInput("cursor is not one this API returned", field="cursor") from None
 
 
-def paginate(session: Session, query: Select[tuple[T]], created_col: InstrumentedAttribute[Any],
-             id_col: InstrumentedAttribute[Any], limit: int, cursor: str | None) -> Page[T]:
+def paginate(session: Session, query: Select[Any], created_col: InstrumentedAttribute[Any],
+             id_col: InstrumentedAttribute[Any], limit: int, cursor: str | None) -> Page[Any]:
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
     if cursor:
