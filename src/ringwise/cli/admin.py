@@ -89,15 +89,17 @@ def keys_list(
     with plain_errors(), open_database(database_url) as db, db.reading() as session:
         workspaces.get_workspace(session, workspace)
         keys = workspaces.list_keys(session, workspace, prefix)
-    table = Table("prefix", "name", "created", "last used", "status")
-    table.add_column("id", no_wrap=True)
+    if not keys:
+        console.print("No API keys.")
+    # One line per key: readable in a narrow terminal and easy to grep.
     for k in keys:
-        table.add_row(
-            k.prefix + "…", k.name, k.created_at.isoformat(timespec="minutes"),
-            k.last_used_at.isoformat(timespec="minutes") if k.last_used_at else "never",
-            "revoked" if k.revoked_at else "active", k.id,
+        status = "[red]revoked[/]" if k.revoked_at else "[green]active[/]"
+        used = k.last_used_at.isoformat(timespec="minutes") if k.last_used_at else "never"
+        console.print(
+            f"{k.prefix}…  {status}  {k.name or '-'}  created "
+            f"{k.created_at.isoformat(timespec='minutes')}  last used {used}  id {k.id}",
+            soft_wrap=True,
         )
-    console.print(table)
 
 
 @keys_app.command("revoke")

@@ -22,10 +22,11 @@ def version() -> None:
 
 
 def _register() -> None:
-    from ringwise.cli import admin, serve
+    from ringwise.cli import admin, quickstart, serve
 
     admin.register(app)
     serve.register(app)
+    quickstart.register(app)
     try:
         from ringwise.cli import import_cmd
     except ImportError:  # pragma: no cover - only while the module is being written

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from ringwise.cli.common import DatabaseOption, console, fail, settings_for
+from ringwise.cli.common import DatabaseOption, console, plain_errors, settings_for
 from ringwise.db import migrate as migrations
 from ringwise.db.engine import make_engine
+from ringwise.errors import RingwiseError
 from ringwise.settings import Settings
+
+
+class SchemaOutOfDate(RingwiseError):
+    code = "schema_out_of_date"
 
 
 def register(app: typer.Typer) -> None:
@@ -23,7 +28,7 @@ def prepare_database(settings: Settings) -> None:
         return
     current, head = migrations.current_revision(url), migrations.head_revision()
     if current != head:
-        raise fail(
+        raise SchemaOutOfDate(
             f"the database schema is at revision {current or 'none'} but this version needs "
             f"{head}: run `ringwise migrate` first"
         )
@@ -42,7 +47,8 @@ def serve(
     from ringwise.api.app import create_app
 
     settings = settings_for(database_url)
-    prepare_database(settings)
+    with plain_errors():
+        prepare_database(settings)
     bind_host, bind_port = host or settings.host, port or settings.port
     console.print(f"Ringwise API on http://{bind_host}:{bind_port}  "
                   f"(docs: http://{bind_host}:{bind_port}/docs)")
