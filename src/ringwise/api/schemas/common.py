@@ -32,7 +32,8 @@ class ErrorResponse(BaseModel):
 class ListResponse(BaseModel, Generic[T]):
     data: list[T]
     next_cursor: str | None = Field(
-        default=None, description="Pass as `cursor` to get the next page; null on the last page."
+        default=None, description="Pass as `cursor` to get the next page; null on the last page.",
+        examples=["WyIyMDI2LTAzLTAyVDE1OjAwOjAwKzAwOjAwIiwgIjBiNmYzYzUxIl0"],
     )
 
 

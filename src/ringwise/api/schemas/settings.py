@@ -28,7 +28,8 @@ class WorkspaceSettings(Out):
 
 
 class WorkspaceSettingsUpdate(Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=255)
+    name: str | None = Field(default=None, min_length=1, max_length=255,
+                             examples=["Acme Outbound"])
     timezone: str | None = Field(default=None, examples=["America/Chicago"])
     default_region: str | None = Field(default=None, min_length=2, max_length=2, examples=["US"])
     business_hours: list[TimeSlot] | None = Field(
@@ -36,7 +37,7 @@ class WorkspaceSettingsUpdate(Strict):
     )
     concurrency_limit: int | None = Field(default=None, ge=1, le=10_000, examples=[20])
     concurrency_rate: int | None = Field(default=None, ge=1, le=100, examples=[70])
-    campaigns_enabled: bool | None = None
+    campaigns_enabled: bool | None = Field(default=None, examples=[True])
 
     @field_validator("timezone")
     @classmethod
