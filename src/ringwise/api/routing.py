@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 
 from ringwise.api.state import AppState
+from ringwise.errors import InvalidInput
 from ringwise.services import idempotency, workspaces
 from ringwise.services.context import Ctx
 
@@ -41,6 +42,14 @@ def presented_key(request: Request) -> str | None:
     return None
 
 
+def _refuse_nul(request: Request) -> None:
+    """A NUL byte can never be a valid search term or filter, and PostgreSQL cannot take one.
+    (Path ids need no check: lookups accept UUIDs only, anything else is a 404.)"""
+    for name, value in request.query_params.multi_items():
+        if "\x00" in name or "\x00" in value:
+            raise InvalidInput("query parameters cannot contain the NUL character", field=name)
+
+
 def get_ctx(request: Request) -> Ctx:
     """FastAPI dependency: the context the route class prepared for this request."""
     ctx: Ctx = request.state.ctx
@@ -53,6 +62,7 @@ class WorkspaceRoute(APIRoute):
         streams = bool(getattr(self.endpoint, "ringwise_streams_body", False))
 
         async def handler(request: Request) -> Response:
+            _refuse_nul(request)
             state: AppState = request.app.state.ringwise
             write = request.method not in _READ_METHODS
             now = state.clock.now()

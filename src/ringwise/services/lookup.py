@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from ringwise.ids import is_uuid
 from ringwise.services.context import Ctx
 
 M = TypeVar("M")
@@ -18,7 +19,9 @@ _NAMES = {
 def get_owned(ctx: Ctx, model: type[M], object_id: str, field: str | None = None) -> M:
     from ringwise.errors import NotFound
 
-    obj: Any = ctx.session.get(model, object_id) if isinstance(object_id, str) else None
+    # Ids are UUIDs: anything else cannot exist, and must not reach the database (a NUL byte
+    # in a PostgreSQL parameter is a driver error, not "not found").
+    obj: Any = ctx.session.get(model, object_id) if is_uuid(object_id) else None
     if obj is None or obj.workspace_id != ctx.workspace_id:
         name = _NAMES.get(model.__name__, model.__name__)
         raise NotFound(f"{name} '{object_id}' not found", field=field)

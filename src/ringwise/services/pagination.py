@@ -13,6 +13,7 @@ from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ringwise.errors import InvalidInput
+from ringwise.ids import is_uuid
 
 T = TypeVar("T")
 MAX_LIMIT = 200
@@ -33,7 +34,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         created, row_id = json.loads(raw)
-        return datetime.fromisoformat(created), str(row_id)
+        instant = datetime.fromisoformat(created)
+        if instant.tzinfo is None or not is_uuid(str(row_id)):
+            raise ValueError("not a cursor")
+        return instant, str(row_id)
     except (ValueError, TypeError, json.JSONDecodeError):
         raise InvalidInput("cursor is not one this API returned", field="cursor") from None
 

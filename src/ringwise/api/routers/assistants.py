@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import Depends, Query, Response
 
@@ -15,7 +15,7 @@ from ringwise.services.context import Ctx
 
 router = workspace_router("/v1/assistants", "assistants")
 
-_CONFLICT = {409: {"model": ErrorResponse,
+_CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": ErrorResponse,
                    "description": "A campaign past draft still uses this assistant"}}
 
 

@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
-import json
-import re
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import AliasChoices, ConfigDict, Field, field_validator
 
-from ringwise.api.schemas.common import Out, Strict
-from ringwise.api.schemas.shared import AnalysisSettings, SpeechSettings, VoiceSettings
-from ringwise.core import templates
+from ringwise.api.schemas.common import Out
+from ringwise.api.schemas.shared import (
+    AnalysisSettings,
+    CleanStrict,
+    SpeechSettings,
+    VoiceSettings,
+    check_language,
+    check_metadata,
+    check_template,
+)
+
+# The check functions live in shared.py (campaigns use them too); re-exported for old imports.
+__all__ = [
+    "TEMPLATE_FIELDS", "AssistantCreate", "AssistantKind", "AssistantOut", "AssistantUpdate",
+    "check_language", "check_metadata", "check_template",
+]
 
 AssistantKind = Literal["assistant", "workflow", "squad"]
 
 # Fields whose text is a template over the contact's fields ({{first_name}}).
 TEMPLATE_FIELDS = ("first_message", "returning_greeting", "voicemail_message")
-
-# BCP-47 shape (language[-Script][-REGION]): en-US, es-419, zh-Hans-CN. Stored in canonical case.
-_LANGUAGE = re.compile(r"^([A-Za-z]{2,3})(?:-([A-Za-z]{4}))?(?:-([A-Za-z]{2}|[0-9]{3}))?$")
-MAX_METADATA_BYTES = 16_384
 
 _EXAMPLE: dict[str, Any] = {
     "name": "Ava - spring renewals",
@@ -45,34 +52,7 @@ _EXAMPLE: dict[str, Any] = {
 }
 
 
-def check_language(value: str) -> str:
-    match = _LANGUAGE.fullmatch(value)
-    if match is None:
-        raise ValueError(f"'{value}' is not a BCP-47 language tag like 'en-US' or 'es-419'")
-    language, script, region = match.groups()
-    tag = language.lower()
-    if script:
-        tag += "-" + script.title()
-    if region:
-        tag += "-" + region.upper()
-    return tag
-
-
-def check_metadata(value: dict[str, Any] | None) -> dict[str, Any] | None:
-    if value is not None and len(json.dumps(value)) > MAX_METADATA_BYTES:
-        raise ValueError(f"metadata is larger than {MAX_METADATA_BYTES} bytes as JSON")
-    return value
-
-
-def check_template(value: str | None) -> str | None:
-    """Well-formed braces and only known variables; TemplateError is a ValueError, so the
-    error names the template field and its message names the variable."""
-    if value is not None:
-        templates.check(value)
-    return value
-
-
-class _AssistantFields(Strict):
+class _AssistantFields(CleanStrict):
     """Validators shared by create and update (fields are declared by each)."""
 
     @field_validator(*TEMPLATE_FIELDS, check_fields=False)

@@ -7,11 +7,14 @@ fields are an error) and are stored as their ``model_dump()`` in JSON columns.
 
 from __future__ import annotations
 
-from typing import Literal
+import json
+import re
+from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator
 
 from ringwise.api.schemas.common import Strict
+from ringwise.core import templates
 from ringwise.errors import FieldError
 
 # Speech behaviour. The values of the Kathan API ("neutral", "balanced", "on", "natural") are the
@@ -29,8 +32,16 @@ IDENTIFIER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 MAX_STRUCTURED_FIELDS = 50
 MAX_TAGS = 50
 
+# BCP-47 shape (language[-Script][-REGION]): en-US, es-419, zh-Hans-CN. Stored in canonical case.
+_LANGUAGE = re.compile(r"^([A-Za-z]{2,3})(?:-([A-Za-z]{4}))?(?:-([A-Za-z]{2}|[0-9]{3}))?$")
+MAX_METADATA_BYTES = 16_384
 
-class SpeechSettings(Strict):
+
+# Every request model rejects NUL now (see Strict); the old name stays for the schemas using it.
+CleanStrict = Strict
+
+
+class SpeechSettings(CleanStrict):
     """How the agent speaks and listens. Every field has a default, so ``{}`` is valid."""
 
     model_config = ConfigDict(
@@ -59,7 +70,7 @@ class SpeechSettings(Strict):
     )
 
 
-class VoiceSettings(Strict):
+class VoiceSettings(CleanStrict):
     """The text-to-speech voice. ``provider`` names a TTS adapter; other knobs are optional."""
 
     model_config = ConfigDict(
@@ -84,7 +95,7 @@ class VoiceSettings(Strict):
                                     examples=[0.5])
 
 
-class StructuredDataField(Strict):
+class StructuredDataField(CleanStrict):
     """One value the post-call analysis extracts from the conversation."""
 
     model_config = ConfigDict(
@@ -103,7 +114,7 @@ class StructuredDataField(Strict):
                            description="string | number | integer | boolean | date (ISO 8601)")
 
 
-class TagDefinition(Strict):
+class TagDefinition(CleanStrict):
     """A label the post-call analysis may attach to a call."""
 
     model_config = ConfigDict(
@@ -119,7 +130,7 @@ class TagDefinition(Strict):
                                     examples=["Contact expressed buying interest"])
 
 
-class AnalysisSettings(Strict):
+class AnalysisSettings(CleanStrict):
     """What to extract from each finished call: a score, structured data and tags."""
 
     model_config = ConfigDict(
@@ -166,3 +177,33 @@ class AnalysisSettings(Strict):
                 raise FieldError(f"[{index}].name", f"duplicate tag name '{tag.name}'")
             seen.add(folded)
         return tags
+
+
+# Field checks for use in field_validators of any resource (assistants, campaigns).
+
+
+def check_language(value: str) -> str:
+    match = _LANGUAGE.fullmatch(value)
+    if match is None:
+        raise ValueError(f"'{value}' is not a BCP-47 language tag like 'en-US' or 'es-419'")
+    language, script, region = match.groups()
+    tag = language.lower()
+    if script:
+        tag += "-" + script.title()
+    if region:
+        tag += "-" + region.upper()
+    return tag
+
+
+def check_metadata(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is not None and len(json.dumps(value)) > MAX_METADATA_BYTES:
+        raise ValueError(f"metadata is larger than {MAX_METADATA_BYTES} bytes as JSON")
+    return value
+
+
+def check_template(value: str | None) -> str | None:
+    """Well-formed braces and only known variables; TemplateError is a ValueError, so the
+    error names the template field and its message names the variable."""
+    if value is not None:
+        templates.check(value)
+    return value
