@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 08:48:30.664414
+Create Date: 2026-11-24 09:52:50.050410
 """
 
 from __future__ import annotations
@@ -177,7 +177,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("contacts", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_contacts_workspace_id"), ["workspace_id"], unique=False
+            "ix_contacts_workspace_created", ["workspace_id", "created_at", "id"], unique=False
         )
 
     op.create_table(
@@ -565,7 +565,7 @@ def downgrade() -> None:
 
     op.drop_table("idempotency_keys")
     with op.batch_alter_table("contacts", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_contacts_workspace_id"))
+        batch_op.drop_index("ix_contacts_workspace_created")
 
     op.drop_table("contacts")
     with op.batch_alter_table("contact_lists", schema=None) as batch_op:
