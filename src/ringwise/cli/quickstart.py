@@ -36,6 +36,7 @@ def register(app: typer.Typer) -> None:
 def _free_port(host: str, preferred: int) -> int:
     for port in (preferred, 0):
         with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
             try:
                 sock.bind((host, port))
             except OSError:
@@ -57,7 +58,7 @@ class Walkthrough:
              show: tuple[str, ...] = ("id",)) -> Any:
         self.step += 1
         console.rule(f"[bold]{self.step}. {title}")
-        curl = f"curl -s -X {method} {self.base_url}{path} -H 'X-API-Key: $RW_KEY'"
+        curl = f'curl -s -X {method} {self.base_url}{path} -H "X-API-Key: $RW_KEY"'
         if body is not None:
             curl += " -H 'Content-Type: application/json' -d " + shlex.quote(json.dumps(body))
         console.print(Syntax(curl, "bash", word_wrap=True))
@@ -90,7 +91,7 @@ def run_walkthrough(base_url: str, key: str) -> dict[str, Any]:
         for number, label in (("+12125550100", "New York"), ("+13125550100", "Chicago"),
                               ("+14155550100", "San Francisco"))
     ]
-    contacts = w.call("Add contacts (upsert by phone)", "POST", "/v1/contacts", {"contacts": [
+    contacts = w.call("Add contacts (upsert by phone)", "POST", "/v1/contacts/bulk", {"contacts": [
         {"phone": "+1 (646) 555-0101", "first_name": "Ada", "last_name": "Lovelace"},
         {"phone": "+1 773 555 0102", "first_name": "Grace", "last_name": "Hopper"},
         {"phone": "+14155550103", "first_name": "Alan", "last_name": "Turing",
@@ -98,7 +99,7 @@ def run_walkthrough(base_url: str, key: str) -> dict[str, Any]:
         {"phone": "+1 206 555 0104", "first_name": "Katherine", "last_name": "Johnson"},
         {"phone": "not a phone", "first_name": "Typo"},
     ]}, show=("created", "updated", "rejected"))
-    contact_ids = [c["id"] for c in contacts["contacts"] if c]
+    contact_ids = [c for c in contacts["contact_ids"] if c]
     contact_list = w.call("Create a contact list", "POST", "/v1/contact-lists",
                           {"name": "Renewals March"}, show=("id", "name"))
     w.call("Put the contacts in the list", "POST",
@@ -120,7 +121,7 @@ def run_walkthrough(base_url: str, key: str) -> dict[str, Any]:
     }, show=("id", "status"))
     w.call("Start it", "POST", f"/v1/campaigns/{campaign['id']}/start", show=("id", "status"))
     return dict(w.call("Look at it, with live counters", "GET",
-                       f"/v1/campaigns/{campaign['id']}", show=("status", "counters")))
+                       f"/v1/campaigns/{campaign['id']}", show=("status", "counts")))
 
 
 def quickstart(
@@ -137,10 +138,10 @@ def quickstart(
     prepare_database(settings)
     db = Database(settings.database_url)
     now = SystemClock().now()
+    # A fresh workspace per run, so the walkthrough can be replayed on the same database.
+    workspace_name = f"{WORKSPACE_NAME} {now:%Y-%m-%d %H:%M:%S}"
     with db.transaction() as session:
-        existing = [w for w in workspaces.list_workspaces(session) if w.name == WORKSPACE_NAME]
-        workspace = existing[0] if existing else workspaces.create_workspace(
-            session, WORKSPACE_NAME, now)
+        workspace = workspaces.create_workspace(session, workspace_name, now)
         secret = workspaces.create_key(session, workspace.id, "quickstart", now).secret
 
     host = settings.host
@@ -157,7 +158,7 @@ def quickstart(
     base_url = f"http://{host}:{bound}"
     console.print(Panel.fit(
         f"Ringwise is running at [bold]{base_url}[/] on {settings.database_url}\n"
-        f"Workspace [bold]{WORKSPACE_NAME}[/]; a new API key for this session:\n"
+        f"Workspace [bold]{workspace_name}[/] and its API key:\n"
         f"[bold green]{secret}[/]\n\nexport RW_KEY={secret}",
         title="Ringwise quick start",
     ))
@@ -166,9 +167,12 @@ def quickstart(
         table = Table("what", "value", title="Your first campaign")
         table.add_row("campaign", f"{campaign.get('name')} ({campaign.get('id')})")
         table.add_row("status", str(campaign.get("status")))
-        for name, value in (campaign.get("counters") or {}).items():
+        for name, value in (campaign.get("counts") or {}).items():
             table.add_row(name.replace("_", " "), str(value))
         console.print(table)
+        console.print(
+            "\nThe campaign is running with its contacts pending: placing the calls is the "
+            "dialer's job, the next milestone of this project.")
         console.print(
             f"\nNext: browse the API at [bold]{base_url}/docs[/] (Authorize with the key "
             f"above), list your campaigns with\n  curl -s {base_url}/v1/campaigns "
