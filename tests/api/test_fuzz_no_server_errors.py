@@ -6,6 +6,7 @@ made-up ids in the path), and checks the status code and the error body.
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -52,16 +53,29 @@ def _field_names(spec: dict[str, Any], method: str, path: str) -> list[str]:
     return sorted(component.get("properties", {}))
 
 
+def _real_ids(client: TestClient) -> list[str]:
+    """One object of each kind, so fuzzed requests also reach the validators behind a lookup."""
+    assistant = client.post("/v1/assistants", json={"name": "Ava"}).json()["id"]
+    number = client.post("/v1/phone-numbers", json={"number": "+14155550123"}).json()["id"]
+    contact = client.post("/v1/contacts", json={"phone": "+14155550100"}).json()["id"]
+    contact_list = client.post("/v1/contact-lists", json={"name": "L"}).json()["id"]
+    campaign = client.post("/v1/campaigns", json={
+        "name": "C", "assistant_id": assistant, "contact_ids": [contact],
+        "caller_id": {"mode": "fixed", "phone_number_ids": [number]}}).json()["id"]
+    return [assistant, number, contact, contact_list, campaign]
+
+
 def test_arbitrary_json_never_causes_a_server_error(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     operations = _operations(client)
     assert operations, "no write operations found"
+    ids = _real_ids(client) + ["00000000-0000-0000-0000-000000000000", "x", "1"]
 
-    @settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @settings(max_examples=int(os.environ.get("RINGWISE_FUZZ_EXAMPLES", "300")), suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(data=st.data())
     def check(data: st.DataObject) -> None:
         method, path = data.draw(st.sampled_from(operations))
-        ident = data.draw(st.sampled_from(["00000000-0000-0000-0000-000000000000", "x", "1"]))
+        ident = data.draw(st.sampled_from(ids))
         url = re.sub(r"\{[^}]+\}", ident, path)
         body = _body_for(_field_names(spec, method, path), data)
         response = client.request(method, url, json=body)
