@@ -11,6 +11,7 @@ from ringwise.clock import ManualClock
 from ringwise.db.engine import Database
 from ringwise.db.models import Assistant, Campaign
 from ringwise.ids import new_id
+from tests.helpers import walk_pages
 
 FULL: dict[str, Any] = {
     "name": "Ava - renewals",
@@ -169,18 +170,7 @@ def test_list_paginates_newest_first(client: TestClient, clock: ManualClock) -> 
     for i in range(5):
         ids.append(create(client, name=f"A{i}")["id"])
         clock.advance(timedelta(seconds=1))
-    seen: list[str] = []
-    cursor = None
-    while True:
-        params: dict[str, Any] = {"limit": 2}
-        if cursor:
-            params["cursor"] = cursor
-        page = client.get("/v1/assistants", params=params).json()
-        assert len(page["data"]) <= 2
-        seen += [a["id"] for a in page["data"]]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            break
+    seen = [a["id"] for a in walk_pages(client, "/v1/assistants")]
     assert seen == list(reversed(ids))
 
 

@@ -11,6 +11,7 @@ from ringwise.db.engine import Database
 from ringwise.db.models import Call, CampaignContact
 from ringwise.ids import new_id
 from tests.api.test_campaigns import create, error_of
+from tests.helpers import walk_pages
 
 
 def seed_calls(client: TestClient, db: Database, clock: ManualClock,
@@ -71,17 +72,7 @@ def test_list_and_filters(client: TestClient, db: Database, clock: ManualClock,
 def test_cursor_pagination(client: TestClient, db: Database, clock: ManualClock,
                            workspace: tuple[str, str]) -> None:
     _, _, ids = seed_calls(client, db, clock, workspace[0])
-    seen: list[str] = []
-    cursor = None
-    while True:
-        params: dict[str, Any] = {"limit": 2}
-        if cursor:
-            params["cursor"] = cursor
-        page = client.get("/v1/calls", params=params).json()
-        seen += [c["id"] for c in page["data"]]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            break
+    seen = [c["id"] for c in walk_pages(client, "/v1/calls")]
     assert seen == ids[::-1]
     assert error_of(client.get("/v1/calls", params={"cursor": "garbage"}))["field"] == "cursor"
     assert error_of(client.get("/v1/calls", params={"limit": 0}))["field"] == "limit"

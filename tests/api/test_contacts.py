@@ -13,6 +13,7 @@ from ringwise.db.engine import Database
 from ringwise.db.models import Contact, Workspace
 from ringwise.services.contacts import upsert_contacts
 from ringwise.services.context import Ctx
+from tests.helpers import walk_pages
 
 
 def create(client: TestClient, **fields: Any) -> dict[str, Any]:
@@ -185,17 +186,7 @@ def test_list_search_and_pagination(client: TestClient, clock: ManualClock) -> N
     assert names(search="415-555") == ["Bob"]
     assert names(search="%") == ["Eve"]  # LIKE wildcards are literal
     assert names(search="_") == ["Eve"]
-    seen: list[str] = []
-    cursor = None
-    while True:
-        params: dict[str, Any] = {"limit": 2}
-        if cursor:
-            params["cursor"] = cursor
-        page = client.get("/v1/contacts", params=params).json()
-        seen += [c["first_name"] for c in page["data"]]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            break
+    seen = [c["first_name"] for c in walk_pages(client, "/v1/contacts")]
     assert seen == ["Eve", "Dan", "Cleo", "Bob", "Ann"]
     assert client.get("/v1/contacts", params={"limit": 0}).json()["error"]["field"] == "limit"
     assert client.get("/v1/contacts", params={"cursor": "junk"}).status_code == 422
