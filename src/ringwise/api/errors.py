@@ -56,7 +56,8 @@ def _describe(error: dict[str, Any]) -> str:
     return message
 
 
-def _error_field(error: dict[str, Any]) -> str | None:
+def error_field(error: dict[str, Any]) -> str | None:
+    """The dotted path of the field a pydantic error blames (FieldError sub-fields included)."""
     path = field_path(error.get("loc", ()))
     cause = (error.get("ctx") or {}).get("error")
     if isinstance(cause, FieldError):
@@ -69,7 +70,7 @@ def _error_field(error: dict[str, Any]) -> str | None:
 
 def validation_response(errors: Sequence[Any]) -> JSONResponse:
     details = [
-        {"field": _error_field(e), "message": _describe(e), "type": e.get("type")}
+        {"field": error_field(e), "message": _describe(e), "type": e.get("type")}
         for e in errors
     ]
     first = details[0] if details else {"field": None, "message": "invalid request"}

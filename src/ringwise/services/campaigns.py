@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from ringwise.api.errors import field_path
+from ringwise.api.errors import error_field
 from ringwise.api.schemas.campaigns import (
     CallerId,
     CampaignContactInput,
@@ -45,7 +45,7 @@ from ringwise.db.models import (
     PhoneNumber,
 )
 from ringwise.db.types import UTCDateTime
-from ringwise.errors import Conflict, FieldError, InvalidInput, NotFound
+from ringwise.errors import Conflict, InvalidInput, NotFound
 from ringwise.ids import new_id
 from ringwise.services import contacts as contacts_service
 from ringwise.services.context import Ctx
@@ -212,11 +212,7 @@ def _revalidate(data: dict[str, Any]) -> CampaignSettings:
         return CampaignSettings.model_validate(data)
     except ValidationError as exc:
         error = exc.errors()[0]
-        path = field_path(error.get("loc", ()))
-        cause = (error.get("ctx") or {}).get("error")
-        if isinstance(cause, FieldError):
-            sub = cause.field
-            path = sub if not path else (path + sub if sub.startswith("[") else f"{path}.{sub}")
+        path = error_field(dict(error))
         message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
         raise InvalidInput(f"{path}: {message}" if path else message, field=path) from None
 
