@@ -37,7 +37,8 @@ def test_version() -> None:
 
 def test_every_command_has_help() -> None:
     for command in (["serve"], ["migrate"], ["workspace", "create"], ["keys", "create"],
-                    ["keys", "list"], ["keys", "revoke"], ["version"]):
+                    ["keys", "list"], ["keys", "revoke"], ["version"], ["import"],
+                    ["quickstart"], ["workspace", "list"]):
         assert "Usage" in run(*command, "--help")
 
 
