@@ -224,3 +224,53 @@ def test_import_with_an_idempotency_key_is_not_replayed(client: TestClient) -> N
     assert first.status_code == second.status_code == 200
     assert "Idempotent-Replayed" not in second.headers
     assert (first.json()["created"], second.json()["updated"]) == (1, 1)
+
+
+def test_slow_upload_does_not_block_other_writers(live_server: str,
+                                                  workspace: tuple[str, str]) -> None:
+    """The body is spooled before the import's write transaction opens: while a client is
+    still uploading, other writes in the workspace go through."""
+    import threading
+    import time
+    from collections.abc import Iterator
+
+    import httpx
+
+    headers = {"X-API-Key": workspace[1]}
+    with httpx.Client(base_url=live_server, headers=headers, timeout=30) as http:
+        list_id = http.post("/v1/contact-lists", json={"name": "Slow"}).json()["id"]
+        uploading = threading.Event()
+        finish = threading.Event()
+
+        def body() -> Iterator[bytes]:
+            yield b"phone,first_name\n+14155550101,Ann\n"
+            uploading.set()
+            finish.wait(timeout=20)  # the client is still sending
+            yield b"+14155550102,Bob\n"
+
+        result: dict[str, httpx.Response] = {}
+
+        def upload() -> None:
+            result["import"] = http.post(f"/v1/contact-lists/{list_id}/import", content=body(),
+                                         headers={"Content-Type": "text/csv"})
+
+        thread = threading.Thread(target=upload)
+        thread.start()
+        assert uploading.wait(timeout=10)
+        time.sleep(0.2)
+        started = time.monotonic()
+        other = http.patch("/v1/settings", json={"concurrency_rate": 60})
+        assert other.status_code == 200, other.text
+        assert time.monotonic() - started < 5  # not waiting on the upload
+        finish.set()
+        thread.join(timeout=30)
+        assert result["import"].status_code == 200, result["import"].text
+        assert result["import"].json()["created"] == 2
+
+
+def test_import_with_a_bad_key_is_refused_before_the_upload(anon_client: TestClient,
+                                                            client: TestClient) -> None:
+    list_id = client.post("/v1/contact-lists", json={"name": "L"}).json()["id"]
+    response = anon_client.post(f"/v1/contact-lists/{list_id}/import", content=b"phone\n1\n",
+                                headers={"Content-Type": "text/csv", "X-API-Key": "nope"})
+    assert response.status_code == 401

@@ -7,16 +7,18 @@ never leaves a partial write, and a stored idempotent response always matches co
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
+from starlette.types import Message
 
 from ringwise.api.state import AppState
-from ringwise.errors import InvalidInput
+from ringwise.errors import InvalidInput, PayloadTooLarge
 from ringwise.services import idempotency, workspaces
 from ringwise.services.context import Ctx
 
@@ -24,11 +26,60 @@ F = TypeVar("F", bound=Callable[..., Any])
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+MAX_STREAMED_BODY = 2 * 1024**3  # 2 GiB: ~20 million CSV rows
+_SPOOL_IN_MEMORY = 8 * 1024**2  # larger bodies go to a temporary file
+
+
 def streams_body(endpoint: F) -> F:
-    """Mark an endpoint that reads a large body as a stream (CSV import): it is not buffered for
-    Idempotency-Key fingerprinting; such endpoints must be naturally idempotent (upserts)."""
+    """Mark an endpoint that takes a large body (CSV import). The route authenticates, then
+    spools the body to a temporary file *before* opening the write transaction (on SQLite that
+    takes the database's write lock, which must not wait on a slow upload); the endpoint reads
+    it with ``streamed_body``. The body is not fingerprinted for Idempotency-Key, so such
+    endpoints must be naturally idempotent (upserts)."""
     endpoint.__dict__["ringwise_streams_body"] = True
     return endpoint
+
+
+def streamed_body(request: Request) -> IO[bytes]:
+    """The spooled body of a ``streams_body`` endpoint, rewound."""
+    body: IO[bytes] = request.state.body_file
+    body.seek(0)
+    return body
+
+
+async def _spool(request: Request) -> IO[bytes]:
+    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_STREAMED_BODY:
+                raise PayloadTooLarge(
+                    f"the file is larger than {MAX_STREAMED_BODY // 1024**3} GiB", field="file")
+            spool.write(chunk)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool
+
+
+def _replaying(request: Request, spool: IO[bytes]) -> Request:
+    """A request whose body is read back from ``spool`` (for multipart parsing downstream)."""
+    original = request.receive
+    finished = False
+
+    async def receive() -> Message:
+        nonlocal finished
+        if not finished:
+            chunk = spool.read(1 << 20)
+            if chunk:
+                return {"type": "http.request", "body": chunk, "more_body": True}
+            finished = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        return await original()  # after the body: wait for the client's disconnect as usual
+
+    return Request(request.scope, receive)
 
 
 def presented_key(request: Request) -> str | None:
@@ -67,6 +118,11 @@ class WorkspaceRoute(APIRoute):
             write = request.method not in _READ_METHODS
             now = state.clock.now()
             secret = presented_key(request)
+            if streams and write:
+                await run_in_threadpool(state.check_key, secret)  # no upload for a bad key
+                body_file = await _spool(request)
+                request = _replaying(request, body_file)
+                request.state.body_file = body_file
             session = await run_in_threadpool(state.db.session, write=write)
             try:
                 workspace, key = await run_in_threadpool(
@@ -117,5 +173,8 @@ class WorkspaceRoute(APIRoute):
                 raise
             finally:
                 await run_in_threadpool(session.close)
+                spooled: IO[bytes] | None = getattr(request.state, "body_file", None)
+                if spooled is not None:
+                    spooled.close()
 
         return handler

@@ -20,6 +20,11 @@ class AppState:
     clock: Clock
     settings: Settings
 
+    def check_key(self, secret: str | None) -> None:
+        """Authenticate in a short read transaction (raises AuthenticationFailed)."""
+        with self.db.reading() as session:
+            workspaces.authenticate(session, secret)
+
     def touch_key(self, key_id: str, now: datetime) -> None:
         """Record a key's last use in its own short transaction; never fails the request."""
         try:

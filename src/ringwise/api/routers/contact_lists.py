@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
 from typing import IO, Any
 
 from fastapi import Depends, Query, Request, Response
@@ -11,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from ringwise.api.routers.base import workspace_router
-from ringwise.api.routing import get_ctx, streams_body
+from ringwise.api.routing import get_ctx, streamed_body, streams_body
 from ringwise.api.schemas.common import ErrorResponse, ListResponse
 from ringwise.api.schemas.contact_lists import (
     ContactIds,
@@ -23,14 +22,12 @@ from ringwise.api.schemas.contact_lists import (
 )
 from ringwise.api.schemas.contacts import ContactOut, check_region, contact_out
 from ringwise.db.models import ContactList
-from ringwise.errors import InvalidInput, PayloadTooLarge
+from ringwise.errors import InvalidInput
 from ringwise.services import contact_lists, contacts, csv_import
 from ringwise.services.context import Ctx
 
 router = workspace_router("/v1/contact-lists", "contact lists")
 
-MAX_UPLOAD_BYTES = 2 * 1024**3  # 2 GiB: ~20 million rows
-_SPOOL_IN_MEMORY = 8 * 1024**2  # larger uploads go to a temporary file
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorResponse,
                     "description": "No such list, or a contact id that is not this "
@@ -177,21 +174,6 @@ def _options(ctx: Ctx, default_region: str | None, mapping: str | None,
     return csv_import.ImportOptions(default_region=region, mapping=parsed, delimiter=delimiter)
 
 
-async def _spool_body(request: Request) -> IO[bytes]:
-    """The raw request body, read chunk by chunk into a temporary file (memory up to 8 MB)."""
-    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_UPLOAD_BYTES:
-            spool.close()
-            raise PayloadTooLarge(f"the file is larger than {MAX_UPLOAD_BYTES // 1024**3} GiB",
-                                  field="file")
-        spool.write(chunk)
-    spool.seek(0)
-    return spool
-
-
 @router.post("/{list_id}/import", response_model=ImportResult, openapi_extra=_IMPORT_BODY,
              responses={413: {"model": ErrorResponse, "description": "The file is over 2 GiB"},
                         **_NOT_FOUND},
@@ -231,7 +213,7 @@ async def import_csv(
             raise InvalidInput("the multipart form has no `file` field", field="file")
         stream: IO[bytes] = upload.file
     else:
-        stream = await _spool_body(request)
+        stream = streamed_body(request)
     try:
         if not stream.read(1):
             raise InvalidInput("the file is empty", field="file")
@@ -241,8 +223,6 @@ async def import_csv(
     finally:
         if form is not None:
             await form.close()
-        else:
-            stream.close()
     return ImportResult(
         list_id=list_id, rows=report.rows, imported=report.imported, created=report.created,
         updated=report.updated, duplicates=report.duplicates, rejected=report.rejected,
