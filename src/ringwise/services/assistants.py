@@ -13,8 +13,8 @@ from sqlalchemy import select
 from ringwise.api.schemas.assistants import AssistantCreate, AssistantUpdate
 from ringwise.api.schemas.shared import SpeechSettings
 from ringwise.db.models import Assistant, Campaign
-from ringwise.errors import Conflict, InvalidInput, NotFound
-from ringwise.ids import is_uuid, new_id
+from ringwise.errors import Conflict, InvalidInput
+from ringwise.ids import new_id
 from ringwise.services.context import Ctx
 from ringwise.services.lookup import get_owned
 from ringwise.services.pagination import Page, paginate
@@ -41,9 +41,6 @@ def create_assistant(ctx: Ctx, body: AssistantCreate) -> Assistant:
 
 def get_assistant(ctx: Ctx, assistant_id: str, field: str | None = None) -> Assistant:
     """The workspace's assistant, or NotFound (also for another workspace's id)."""
-    if not is_uuid(assistant_id):
-        # Not an id we issue: answer without a query (PostgreSQL rejects e.g. NUL in text).
-        raise NotFound(f"assistant '{assistant_id}' not found", field=field)
     return get_owned(ctx, Assistant, assistant_id, field)
 
 

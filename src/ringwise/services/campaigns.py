@@ -49,6 +49,7 @@ from ringwise.errors import Conflict, InvalidInput, NotFound
 from ringwise.ids import new_id
 from ringwise.services import contacts as contacts_service
 from ringwise.services.context import Ctx
+from ringwise.services.lookup import get_owned
 from ringwise.services.pagination import Page, decode_cursor, encode_cursor, paginate
 
 _CHUNK = 5_000  # ids per IN (...) list: well under SQLite's bound-parameter limit
@@ -187,10 +188,7 @@ def _resolve_settings(ctx: Ctx, settings: CampaignSettings) -> CampaignSettings:
 
 
 def _owned_assistant(ctx: Ctx, assistant_id: str, field: str) -> Assistant:
-    assistant = ctx.session.get(Assistant, assistant_id)
-    if assistant is None or assistant.workspace_id != ctx.workspace_id:
-        raise NotFound(f"assistant '{assistant_id}' not found", field=field)
-    return assistant
+    return get_owned(ctx, Assistant, assistant_id, field)
 
 
 def _owned_numbers(ctx: Ctx, refs: Sequence[tuple[str, str]]) -> dict[str, PhoneNumber]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from ringwise.errors import NotFound
 from ringwise.ids import is_uuid
 from ringwise.services.context import Ctx
 
@@ -17,8 +18,6 @@ _NAMES = {
 
 
 def get_owned(ctx: Ctx, model: type[M], object_id: str, field: str | None = None) -> M:
-    from ringwise.errors import NotFound
-
     # Ids are UUIDs: anything else cannot exist, and must not reach the database (a NUL byte
     # in a PostgreSQL parameter is a driver error, not "not found").
     obj: Any = ctx.session.get(model, object_id) if is_uuid(object_id) else None

@@ -16,7 +16,7 @@ from ringwise.api.schemas.phone_numbers import PhoneNumberCreate, PhoneNumberUpd
 from ringwise.core.phones import InvalidPhone, describe, parse_e164
 from ringwise.db.models import Campaign, PhoneNumber
 from ringwise.errors import Conflict, InvalidInput, NotFound
-from ringwise.ids import is_uuid, new_id
+from ringwise.ids import new_id
 from ringwise.services.context import Ctx
 from ringwise.services.lookup import get_owned
 from ringwise.services.pagination import Page, paginate
@@ -56,9 +56,6 @@ def create_phone_number(ctx: Ctx, body: PhoneNumberCreate) -> PhoneNumber:
 
 def get_phone_number(ctx: Ctx, phone_number_id: str, field: str | None = None) -> PhoneNumber:
     """The workspace's number, or NotFound (also for another workspace's id)."""
-    if not is_uuid(phone_number_id):
-        # Not an id we issue: answer without a query (PostgreSQL rejects e.g. NUL in text).
-        raise NotFound(f"phone number '{phone_number_id}' not found", field=field)
     return get_owned(ctx, PhoneNumber, phone_number_id, field)
 
 
