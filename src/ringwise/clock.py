@@ -45,3 +45,26 @@ class ManualClock:
             if instant < self._now:
                 raise ValueError("time does not run backwards")
             self._now = instant.astimezone(UTC)
+
+
+class ScaledClock:
+    """Time running ``speed`` times faster than ``base`` from a virtual starting instant: the
+    demo's accelerated clock (``--demo-speed 600`` turns a minute into ten hours)."""
+
+    def __init__(self, speed: float, start: datetime | None = None,
+                 base: Clock | None = None) -> None:
+        if not speed > 0:
+            raise ValueError("speed must be positive")
+        self._base = base or SystemClock()
+        self._origin = self._base.now()
+        if start is not None and start.tzinfo is None:
+            raise ValueError("start must be timezone-aware")
+        self._start = (start or self._origin).astimezone(UTC)
+        self.speed = speed
+
+    def now(self) -> datetime:
+        return self._start + (self._base.now() - self._origin) * self.speed
+
+    def real_seconds(self, virtual: timedelta) -> float:
+        """How long to really wait for ``virtual`` time to pass (for sleeping loops)."""
+        return virtual.total_seconds() / self.speed
