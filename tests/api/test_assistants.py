@@ -11,7 +11,7 @@ from ringwise.clock import ManualClock
 from ringwise.db.engine import Database
 from ringwise.db.models import Assistant, Campaign
 from ringwise.ids import new_id
-from tests.helpers import walk_pages
+from tests.helpers import error_of, walk_pages
 
 FULL: dict[str, Any] = {
     "name": "Ava - renewals",
@@ -41,12 +41,6 @@ def create(client: TestClient, **fields: Any) -> dict[str, Any]:
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body
-
-
-def error_of(response: Any, status: int = 422) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    error: dict[str, Any] = response.json()["error"]
-    return error
 
 
 def add_campaign(db: Database, clock: ManualClock, workspace_id: str, assistant_id: str | None,

@@ -10,8 +10,8 @@ from ringwise.clock import ManualClock
 from ringwise.db.engine import Database
 from ringwise.db.models import Call, CampaignContact
 from ringwise.ids import new_id
-from tests.api.test_campaigns import create, error_of
-from tests.helpers import walk_pages
+from tests.api.test_campaigns import create
+from tests.helpers import error_of, walk_pages
 
 
 def seed_calls(client: TestClient, db: Database, clock: ManualClock,

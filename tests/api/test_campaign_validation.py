@@ -6,7 +6,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.api.test_campaigns import error_of, make_number
+from tests.api.test_campaigns import make_number
+from tests.helpers import error_of
 
 URL = "/v1/campaigns"
 

@@ -10,14 +10,9 @@ from ringwise.clock import ManualClock
 from ringwise.db.engine import Database
 from ringwise.db.models import Campaign, CampaignContact, Contact
 from ringwise.ids import new_id
+from tests.helpers import error_of
 
 # --- helpers (also used by the other campaign test modules) ----------------------------------
-
-
-def error_of(response: Any, status: int = 422) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    error: dict[str, Any] = response.json()["error"]
-    return error
 
 
 def make_assistant(client: TestClient, **fields: Any) -> str:

@@ -11,6 +11,7 @@ from ringwise.clock import ManualClock
 from ringwise.db.engine import Database
 from ringwise.db.models import Campaign, PhoneNumber
 from ringwise.ids import new_id
+from tests.helpers import error_of
 
 
 def add(client: TestClient, number: str = "+14155550123", **fields: Any) -> dict[str, Any]:
@@ -18,12 +19,6 @@ def add(client: TestClient, number: str = "+14155550123", **fields: Any) -> dict
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body
-
-
-def error_of(response: Any, status: int = 422) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    error: dict[str, Any] = response.json()["error"]
-    return error
 
 
 def add_campaign(db: Database, clock: ManualClock, workspace_id: str, status: str, name: str,

@@ -10,12 +10,12 @@ from fastapi.testclient import TestClient
 
 from tests.api.test_campaigns import (
     create,
-    error_of,
     make_assistant,
     make_contacts,
     make_list,
     make_number,
 )
+from tests.helpers import error_of
 
 KEJUE_ANALYSIS = {
     "scoring_criteria": "Score 0-100 based on buying intent",

@@ -52,8 +52,9 @@ _EXAMPLE: dict[str, Any] = {
 }
 
 
-class _AssistantFields(CleanStrict):
-    """Validators shared by create and update (fields are declared by each)."""
+class AssistantFieldChecks(CleanStrict):
+    """Validators of assistant fields, shared by create, update and a campaign contact's
+    assistant overrides (each declares its own fields)."""
 
     @field_validator(*TEMPLATE_FIELDS, check_fields=False)
     @classmethod
@@ -76,7 +77,7 @@ _TEMPLATE_HELP = ("Template: {{first_name}}-style variables from the contact's f
                   "for renders as empty text")
 
 
-class AssistantCreate(_AssistantFields):
+class AssistantCreate(AssistantFieldChecks):
     model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
 
     name: str = Field(min_length=1, max_length=255, examples=["Ava - spring renewals"])
@@ -106,7 +107,7 @@ class AssistantCreate(_AssistantFields):
     metadata: dict[str, Any] | None = Field(default=None, examples=[{"team": "renewals"}])
 
 
-class AssistantUpdate(_AssistantFields):
+class AssistantUpdate(AssistantFieldChecks):
     """Only the fields sent change. Nested sections (voice, speech_settings, analysis) are
     replaced whole; null clears an optional field (name, kind and language cannot be null;
     a null speech_settings resets it to the defaults)."""

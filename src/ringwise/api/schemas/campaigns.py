@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from ringwise.api.schemas.assistants import AssistantFieldChecks
 from ringwise.api.schemas.common import Out, Strict
 from ringwise.api.schemas.contacts import MAX_BULK, ContactInput
 from ringwise.api.schemas.shared import (
@@ -33,7 +34,6 @@ from ringwise.api.schemas.shared import (
     CleanStrict,
     SpeechSettings,
     VoiceSettings,
-    check_language,
     check_metadata,
     check_template,
 )
@@ -83,7 +83,7 @@ _DAY_NAMES = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday"
 
 # --- contacts -------------------------------------------------------------------------------
 
-class AssistantOverrides(Strict):
+class AssistantOverrides(AssistantFieldChecks):
     """Per-contact changes to the campaign's assistant for this campaign's calls."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [
@@ -102,16 +102,6 @@ class AssistantOverrides(Strict):
     speech_settings: SpeechSettings | None = None
     variables: dict[str, str | int | float | bool | None] | None = Field(
         default=None, description="Extra values for this contact's templates")
-
-    @field_validator("first_message", "returning_greeting", "voicemail_message")
-    @classmethod
-    def _template(cls, value: str | None) -> str | None:
-        return check_template(value)
-
-    @field_validator("language")
-    @classmethod
-    def _language(cls, value: str | None) -> str | None:
-        return None if value is None else check_language(value)
 
 
 class CampaignContactInput(ContactInput):
