@@ -126,6 +126,8 @@ class PhoneNumber(Base):
     region: Mapped[str | None] = mapped_column(String(8))
     area_code: Mapped[str | None] = mapped_column(String(8))
     timezones: Mapped[list[str] | None] = mapped_column(JSONDoc)
+    # Dial starts of the last second or so (ISO instants): its calls-per-second limit.
+    recent_starts: Mapped[list[str] | None] = mapped_column(JSONDoc)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -267,7 +269,12 @@ class CampaignContact(Base):
     state: Mapped[str] = mapped_column(String(16), default="pending")
     outcome: Mapped[str | None] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_eligible_at: Mapped[datetime | None]
+    next_eligible_at: Mapped[datetime | None]  # due: may be dialed from then on
+    window_end: Mapped[datetime | None]  # until the window of next_eligible_at closes
+    timezones: Mapped[str | None] = mapped_column(String(512))  # resolved zones, comma-joined
+    first_attempt_at: Mapped[datetime | None]
+    last_attempt_at: Mapped[datetime | None]
+    ended_reason: Mapped[str | None] = mapped_column(String(64))
     caller_number_id: Mapped[str | None] = mapped_column(
         ID, ForeignKey("phone_numbers.id", ondelete="SET NULL")
     )
@@ -283,6 +290,7 @@ class Call(Base):
         UniqueConstraint("campaign_contact_id", "attempt"),
         Index("ix_calls_workspace_created", "workspace_id", "created_at", "id"),
         Index("ix_calls_campaign_status", "campaign_id", "status"),
+        Index("ix_calls_status_lease", "status", "lease_owner"),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -311,9 +319,11 @@ class Call(Base):
     to_number: Mapped[str] = mapped_column(String(16))
     provider: Mapped[str | None] = mapped_column(String(16))
     provider_call_id: Mapped[str | None] = mapped_column(String(128))
+    lease_owner: Mapped[str | None] = mapped_column(String(64))  # the worker handling it
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
-    started_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]  # dialing
+    ringing_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     duration_seconds: Mapped[float | None] = mapped_column(Float)
@@ -322,3 +332,14 @@ class Call(Base):
     recording_url: Mapped[str | None] = mapped_column(String(2048))
     analysis: Mapped[dict[str, Any] | None]
     metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONDoc)
+
+
+class Worker(Base):
+    """A dialer process; calls leased to a worker whose heartbeat is stale are reconciled by
+    another."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime] = mapped_column(index=True)

@@ -1,0 +1,444 @@
+"""The dialer: one tick at a time, decide who to call, place the calls, apply what happened.
+
+One code path for the live service, the demo and the simulator: the clock, the store and
+the telephony provider are injected. A tick, at the clock's ``now``:
+
+1. **advance campaigns**: a scheduled campaign whose first instant has come starts running;
+   at its ``end_at`` a campaign's waiting contacts expire; a campaign with nobody waiting or
+   on a call completes (unless never-ending);
+2. **events**: the provider's events up to now move calls through the state machine; an
+   ended call's contact gets the retry decision (a retry lands at the next window opening)
+   or is done;
+3. **reconcile**: calls leased to a worker that stopped heart-beating are looked up at the
+   provider, never redialed (one attempt is dialed at most once);
+4. **schedule**: contacts new to a campaign get their next eligible instant (``due_at``)
+   and the end of that window, so "who is due" is an indexed range scan, not calendar math;
+5. **claim** (per workspace, in the store's locked transaction): free slots are shared by
+   priority and fairly (``core.pacing``), each due contact's window is re-checked, a caller
+   number is chosen (``core.caller_id``) within its calls-per-second limit, and the calls
+   are committed as ``dialing`` before the provider hears of them;
+6. **place**: the requests go to the provider; its call ids (or refusals) are stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import Final
+
+from ringwise.clock import Clock
+from ringwise.core import pacing
+from ringwise.core.call_states import CallState, apply_event, end_call
+from ringwise.core.caller_id import Callee, callee_from_e164, choose_caller_number, rotation_for
+from ringwise.core.campaign_lifecycle import earliest_start
+from ringwise.core.retry_policy import Done, decide
+from ringwise.core.windows import is_open
+from ringwise.dialer.plans import CampaignPlan, call_id_for, compile_plan, owned
+from ringwise.dialer.store import (
+    AttemptEnd,
+    CallChange,
+    CallView,
+    CampaignView,
+    ClaimDecision,
+    ClaimInput,
+    Closed,
+    DialerStore,
+    NewCall,
+    NumberView,
+    ScheduleChange,
+    Scheduled,
+    Target,
+    WorkspaceView,
+)
+from ringwise.telephony.port import Accepted, CallEvent, DialRequest, TelephonyProvider
+
+log = logging.getLogger("ringwise.dialer")
+
+ACTIVE_STATUSES: Final = ("scheduled", "running", "paused")
+SCHEDULE_BATCH: Final = 5_000
+DEFAULT_LEASE: Final = timedelta(seconds=60)
+_EMPTY: Final[tuple[datetime, ...]] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TickReport:
+    at: datetime
+    placed: int = 0
+    events: int = 0
+    ended: int = 0
+    scheduled: int = 0
+    reconciled: int = 0
+    wake_at: datetime | None = None  # the next instant this dialer has work, if known
+
+
+class Dialer:
+    """Drives campaigns on ``store`` through ``provider`` at ``clock`` time.
+
+    ``worker_id`` names this worker in leases; ``lease`` is how long a silent worker's calls
+    are left alone before another worker reconciles them (in clock time).
+    """
+
+    def __init__(self, store: DialerStore, provider: TelephonyProvider, clock: Clock, *,
+                 worker_id: str, lease: timedelta = DEFAULT_LEASE,
+                 provider_name: str = "simulated") -> None:
+        self.store = store
+        self.provider = provider
+        self.clock = clock
+        self.worker_id = worker_id
+        self.lease = lease
+        self.provider_name = provider_name
+        self.ticks = 0
+        self._plans: dict[str, CampaignPlan] = {}
+        self._broken: dict[str, tuple[datetime, str]] = {}  # settings that cannot be dialed
+        self._scheduled_total: dict[str, int] = {}  # contacts_total when fully scheduled
+        self._stagger_next: dict[str, datetime] = {}
+        self._cps_wake: datetime | None = None
+        self._workspaces: dict[str, WorkspaceView] = {}
+
+    # --- the tick --------------------------------------------------------------------------
+
+    def tick(self) -> TickReport:
+        at = self.clock.now()
+        self.ticks += 1
+        self.store.heartbeat(self.worker_id, at)
+        views = self.store.campaigns(ACTIVE_STATUSES)
+        self._load_plans(views)
+        views = self._advance(views, at)
+        events, ended = self._apply_events(at)
+        reconciled = self._reconcile(at)
+        scheduled = self._schedule(views, at)
+        self._cps_wake = None
+        claimed: list[NewCall] = []
+        by_workspace: dict[str, list[CampaignView]] = defaultdict(list)
+        for view in views:
+            if view.status == "running" and view.id in self._plans:
+                by_workspace[view.workspace_id].append(view)
+        for workspace_id in sorted(by_workspace):
+            claimed.extend(self.store.claim(workspace_id, at, self.worker_id,
+                                            _Decider(self, at)))
+        placed = self._place(claimed, at)
+        return TickReport(at, placed, events, ended, scheduled, reconciled,
+                          self._wake(at, views))
+
+    # --- campaigns -------------------------------------------------------------------------
+
+    def _load_plans(self, views: Sequence[CampaignView]) -> None:
+        workspace_ids = {v.workspace_id for v in views}
+        self._workspaces = self.store.workspaces(workspace_ids) if workspace_ids else {}
+        for view in views:
+            plan = self._plans.get(view.id)
+            if plan is not None and plan.view.updated_at == view.updated_at:
+                self._plans[view.id] = replace(plan, view=view)  # fresh counters
+                continue
+            broken = self._broken.get(view.id)
+            if broken is not None and broken[0] == view.updated_at:
+                continue
+            try:
+                self._plans[view.id] = compile_plan(view, self._workspaces[view.workspace_id])
+                self._broken.pop(view.id, None)
+                self._scheduled_total.pop(view.id, None)
+            except (ValueError, KeyError) as exc:
+                self._plans.pop(view.id, None)
+                self._broken[view.id] = (view.updated_at, str(exc))
+                log.error("campaign %s cannot be dialed: %s", view.id, exc)
+
+    def _advance(self, views: list[CampaignView], at: datetime) -> list[CampaignView]:
+        kept: list[CampaignView] = []
+        for view in views:
+            plan = self._plans.get(view.id)
+            if view.status == "scheduled":
+                first = _first_instant(view)
+                if (first is None or first <= at) and self.store.set_campaign_status(
+                        view.id, "scheduled", "running", at):
+                    view = replace(view, status="running")
+                    log.info("campaign %s started", view.id)
+            if view.status == "running" and plan is not None:
+                if plan.end_at is not None and at >= plan.end_at and view.contacts_pending:
+                    expired = self.store.close_pending(view.id, "expired", "campaign-ended", at)
+                    view = replace(view, contacts_pending=view.contacts_pending - expired)
+                reached_end = plan.end_at is not None and at >= plan.end_at
+                idle = view.contacts_pending == 0 and view.contacts_active == 0 \
+                    and view.in_flight == 0
+                if idle and (reached_end or not view.never_ending):
+                    reason = "end-reached" if reached_end else "all-contacts-done"
+                    if self.store.set_campaign_status(view.id, "running", "completed", at,
+                                                      ended_reason=reason):
+                        log.info("campaign %s completed (%s)", view.id, reason)
+                        continue
+            kept.append(view)
+        return kept
+
+    # --- scheduling ------------------------------------------------------------------------
+
+    def _schedule(self, views: Sequence[CampaignView], at: datetime) -> int:
+        count = 0
+        for view in views:
+            plan = self._plans.get(view.id)
+            if plan is None or view.status not in ("scheduled", "running") \
+                    or not view.contacts_pending \
+                    or self._scheduled_total.get(view.id) == _total(view):
+                continue
+            while True:
+                targets = self.store.unscheduled(view.id, SCHEDULE_BATCH)
+                changes = [self._first_schedule(plan, t, at) for t in targets]
+                if changes:
+                    self.store.save_schedule(changes, at)
+                count += len(changes)
+                if len(targets) < SCHEDULE_BATCH:
+                    break
+            self._scheduled_total[view.id] = _total(view)
+        return count
+
+    def _first_schedule(self, plan: CampaignPlan, target: Target,
+                        at: datetime) -> ScheduleChange:
+        change = plan.schedule(target, at)
+        if isinstance(change, Scheduled) and plan.stagger_seconds:
+            # Launch stagger: this campaign's first attempts start at least this far apart.
+            slot = max(change.due_at, self._stagger_next.get(plan.id, change.due_at))
+            self._stagger_next[plan.id] = slot + timedelta(seconds=plan.stagger_seconds)
+            if slot >= change.window_end:
+                return plan.schedule(target, slot)
+            change = replace(change, due_at=slot)
+        return change
+
+    # --- events ----------------------------------------------------------------------------
+
+    def _apply_events(self, at: datetime) -> tuple[int, int]:
+        events = self.provider.events_due(at)
+        if not events:
+            return 0, 0
+        grouped: dict[str, list[CallEvent]] = {}
+        for event in events:
+            grouped.setdefault(event.call_id, []).append(event)
+        views = self.store.calls(grouped)
+        changes: list[CallChange] = []
+        ends: list[AttemptEnd] = []
+        for call_id, call_events in grouped.items():
+            view = views.get(call_id)
+            if view is None:
+                log.warning("provider event for unknown call %s ignored", call_id)
+                continue
+            state = view.state
+            for event in call_events:
+                state = apply_event(state, event.event)
+            sid = call_events[-1].provider_call_id
+            if state == view.state and sid == view.provider_call_id:
+                continue
+            changes.append(CallChange(call_id, state, sid))
+            if state.is_ended and not view.state.is_ended:
+                ends.append(self._attempt_end(view, state, at))
+        if changes:
+            self.store.save_calls(changes, ends, at)
+        return len(events), len(ends)
+
+    def _attempt_end(self, view: CallView, state: CallState, at: datetime) -> AttemptEnd:
+        """The contact's fate after its call ended: a retry in a window, or done."""
+        assert state.outcome is not None
+        plan = self._plans.get(view.campaign_id)
+        ended_at = state.ended_at or at
+        if plan is None or plan.view.status not in ("scheduled", "running", "paused"):
+            return AttemptEnd(view.campaign_contact_id, view.campaign_id, state.outcome,
+                              reason="campaign-closed")
+        decision = decide(plan.policy, state.outcome, attempts_made=view.attempt,
+                          ended_at=ended_at, ended_reason=state.ended_reason,
+                          first_attempt_at=view.first_attempt_at or state.dialing_at)
+        if isinstance(decision, Done):
+            return AttemptEnd(view.campaign_contact_id, view.campaign_id, state.outcome,
+                              reason=decision.reason)
+        window = plan.window_from(view.zones, max(decision.at, at))
+        if window is None:
+            return AttemptEnd(view.campaign_contact_id, view.campaign_id, state.outcome,
+                              reason="no-window-for-retry")
+        return AttemptEnd(view.campaign_contact_id, view.campaign_id, state.outcome,
+                          retry=Scheduled(view.campaign_contact_id, view.zones, window.start,
+                                          window.end))
+
+    # --- reconciliation --------------------------------------------------------------------
+
+    def _reconcile(self, at: datetime) -> int:
+        orphans = self.store.orphaned_calls(at, at - self.lease, self.worker_id, 200)
+        if not orphans:
+            return 0
+        changes: list[CallChange] = []
+        ends: list[AttemptEnd] = []
+        for view in orphans:
+            record = self.provider.lookup(view.id)
+            if record is None:
+                # The provider never received it: nobody was called. End the attempt.
+                state = end_call(view.state, "failed", "worker-crash-reconciled", at=at)
+                log.warning("call %s was never placed (its worker died); ended", view.id)
+                sid = None
+            else:
+                state = apply_event(view.state, record.event())
+                sid = record.provider_call_id
+            changes.append(CallChange(view.id, state, sid))
+            if state.is_ended and not view.state.is_ended:
+                ends.append(self._attempt_end(view, state, at))
+        self.store.save_calls(changes, ends, at)
+        return len(orphans)
+
+    # --- placing ---------------------------------------------------------------------------
+
+    def _place(self, calls: Sequence[NewCall], at: datetime) -> int:
+        if not calls:
+            return 0
+        changes: list[CallChange] = []
+        ends: list[AttemptEnd] = []
+        for call in calls:
+            result = self.provider.place_call(call.request)
+            dialing = CallState(status="dialing", dialing_at=at)
+            if isinstance(result, Accepted):
+                changes.append(CallChange(call.request.call_id, dialing, result.provider_call_id))
+                continue
+            ended = end_call(dialing, "failed", result.reason, at=at)
+            changes.append(CallChange(call.request.call_id, ended))
+            view = CallView(call.request.call_id, "", call.campaign_id, call.target_id,
+                            call.attempt, None, self.worker_id, dialing, None,
+                            call.request.callee_zones)
+            ends.append(self._attempt_end(view, ended, at))
+        self.store.save_calls(changes, ends, at)
+        return len(calls)
+
+    # --- claiming (called inside the store's transaction) ----------------------------------
+
+    def wanted(self, claim: ClaimInput) -> dict[str, int]:
+        free = _free_slots(claim)
+        wanted: dict[str, int] = {}
+        if free <= 0:
+            return wanted
+        for view in claim.campaigns:
+            if view.id not in self._plans:
+                continue
+            room = free if view.concurrency_limit == 0 else view.concurrency_limit - view.in_flight
+            if min(room, free) > 0:
+                wanted[view.id] = min(room, free)
+        return wanted
+
+    def decide(self, claim: ClaimInput, due: Mapping[str, Sequence[Target]],
+               at: datetime) -> ClaimDecision:
+        demands = [pacing.CampaignDemand(v.id, v.priority, v.concurrency_limit, v.in_flight,
+                                         len(due.get(v.id, ())))
+                   for v in claim.campaigns if v.id in self._plans]
+        grants = pacing.allocate(_free_slots(claim), demands, tick=self.ticks)
+        starts: dict[str, list[datetime]] = {n.id: list(n.recent_starts) for n in claim.numbers}
+        used: set[str] = set()
+        calls: list[NewCall] = []
+        schedule: list[ScheduleChange] = []
+        order = sorted((v for v in claim.campaigns if grants.get(v.id)),
+                       key=lambda v: (-v.priority, v.id))
+        for view in order:
+            plan = self._plans[view.id]
+            numbers = plan.usable_numbers(claim.numbers)
+            left = grants[view.id]
+            for target in due.get(view.id, ()):
+                if left == 0:
+                    break
+                zones = target.zones or plan.zones_of(target)
+                if target.window_end is None or target.window_end <= at \
+                        or not is_open(plan.rules, zones, at):
+                    schedule.append(plan.schedule(target, at))  # its window passed: move on
+                    continue
+                number = self._caller_number(plan, numbers, target)
+                if number is None:
+                    schedule.append(Closed(target.id, "blocked", "no-caller-number"))
+                    continue
+                window = pacing.RateWindow.per_second(number.cps_limit)
+                if window.allowed_now(starts[number.id], at) <= 0:
+                    wake = window.next_start_at(starts[number.id], at)
+                    self._cps_wake = wake if self._cps_wake is None else min(self._cps_wake,
+                                                                               wake)
+                    continue
+                starts[number.id].append(at)
+                used.add(number.id)
+                calls.append(self._new_call(plan, target, zones, number, at))
+                left -= 1
+        number_starts: dict[str, tuple[datetime, ...]] = {}
+        for number in claim.numbers:
+            if number.id in used:
+                # Starts older than one period can no longer limit anything.
+                keep_after = at - pacing.RateWindow.per_second(number.cps_limit).period
+                number_starts[number.id] = tuple(s for s in starts[number.id] if s > keep_after)
+        return ClaimDecision(tuple(calls), tuple(schedule), number_starts)
+
+    def _caller_number(self, plan: CampaignPlan, numbers: Sequence[NumberView],
+                       target: Target) -> NumberView | None:
+        if not numbers:
+            return None
+        by_id = {n.id: n for n in numbers}
+        attempt = target.attempts + 1
+        # Only local presence needs to know where the callee is.
+        callee = callee_from_e164(target.phone) if plan.caller_mode == "local_presence" \
+            else Callee(target.phone)
+        choice = choose_caller_number(plan.caller_mode, [owned(n) for n in numbers], callee,
+                                      rotation=rotation_for(target.id, attempt),
+                                      assigned_number_id=target.caller_number_id)
+        return None if choice.number is None else by_id[choice.number.id]
+
+    def _new_call(self, plan: CampaignPlan, target: Target, zones: tuple[str, ...],
+                  number: NumberView, at: datetime) -> NewCall:
+        attempt = target.attempts + 1
+        call_id = call_id_for(target.id, attempt)
+        request = DialRequest(
+            call_id=call_id, from_number=number.e164, to_number=target.phone,
+            callee_zones=zones, placed_at=at, machine_detection=plan.machine_detection,
+            machine_detection_timeout_s=plan.machine_detection_timeout_s,
+            opening_message=plan.opening, voicemail_message=plan.voicemail_message,
+            context=target.variables)
+        return NewCall(target.id, plan.id, target.contact_id, attempt, number.id,
+                       number.provider, request, plan.view.assistant_id)
+
+    # --- when to wake ----------------------------------------------------------------------
+
+    def _wake(self, at: datetime, views: Iterable[CampaignView]) -> datetime | None:
+        """The next instant a campaign boundary, a CPS limit or a stagger needs a tick (the
+        simulator adds the provider's next event and the store's next due contact)."""
+        candidates: list[datetime] = []
+        if self._cps_wake is not None:
+            candidates.append(self._cps_wake)
+        for view in views:
+            plan = self._plans.get(view.id)
+            if view.status == "scheduled":
+                first = _first_instant(view)
+                if first is not None and first > at:
+                    candidates.append(first)
+            if plan is not None and plan.end_at is not None and plan.end_at > at:
+                candidates.append(plan.end_at)
+        return min(candidates) if candidates else None
+
+
+class _Decider:
+    """Binds a dialer and the tick's instant to the store's ClaimDecider protocol."""
+
+    def __init__(self, dialer: Dialer, at: datetime) -> None:
+        self._dialer = dialer
+        self._at = at
+
+    def wanted(self, claim: ClaimInput) -> Mapping[str, int]:
+        return self._dialer.wanted(claim)
+
+    def decide(self, claim: ClaimInput, due: Mapping[str, Sequence[Target]]) -> ClaimDecision:
+        return self._dialer.decide(claim, due, self._at)
+
+
+def _free_slots(claim: ClaimInput) -> int:
+    ws = claim.workspace
+    return pacing.workspace_capacity(ws.concurrency_limit, ws.concurrency_rate) \
+        - claim.workspace_in_flight
+
+
+def _total(view: CampaignView) -> int:
+    return view.contacts_total  # grows when contacts are added: new ones need scheduling
+
+
+def _first_instant(view: CampaignView) -> datetime | None:
+    schedule = view.schedule
+    start_at, local = schedule.get("start_at"), schedule.get("local_start_at")
+    runs = schedule.get("runs") or ()
+    return earliest_start(
+        start_at=datetime.fromisoformat(start_at) if start_at else None,
+        local_start_at=datetime.fromisoformat(local) if local else None,
+        run_dates=[date.fromisoformat(r["start_date"]) for r in runs])
+

@@ -1,0 +1,479 @@
+"""The dialer's store on SQLAlchemy: SQLite and PostgreSQL through the same statements.
+
+Claims serialise per workspace: on PostgreSQL the claiming transaction locks the workspace
+row (``SELECT ... FOR UPDATE``) before it reads in-flight counts and number starts, and
+fetches due contacts with ``FOR UPDATE SKIP LOCKED``; on SQLite every write transaction
+already holds the database's write lock from ``BEGIN IMMEDIATE``. Counters change in the
+same transaction as the rows they count, so concurrency limits hold across processes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Final, cast
+
+from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, RowMapping
+
+from ringwise.core.call_states import CallState
+from ringwise.db.engine import Database
+from ringwise.db.models import (
+    Assistant,
+    Call,
+    Campaign,
+    CampaignContact,
+    CampaignCounters,
+    Contact,
+    PhoneNumber,
+    Worker,
+    Workspace,
+)
+from ringwise.dialer.store import (
+    AttemptEnd,
+    CallChange,
+    CallView,
+    CampaignView,
+    ClaimDecider,
+    ClaimInput,
+    Closed,
+    NewCall,
+    NumberView,
+    ScheduleChange,
+    Scheduled,
+    Target,
+    WorkspaceView,
+)
+
+CC: Final = cast(Table, CampaignContact.__table__)
+CALLS: Final = cast(Table, Call.__table__)
+COUNTERS: Final = cast(Table, CampaignCounters.__table__)
+
+# Outcome -> the counter of calls that ended so.
+OUTCOME_COUNTERS: Final[Mapping[str, str]] = {
+    "answered": "calls_answered", "voicemail": "calls_voicemail",
+    "no-answer": "calls_no_answer", "busy": "calls_busy", "failed": "calls_failed",
+}
+_VARIABLE_COLUMNS: Final = ("first_name", "last_name", "email", "company", "job_title", "city",
+                            "state", "country", "postal_code")
+
+
+def _zones(text: str | None) -> tuple[str, ...] | None:
+    return None if text is None else tuple(z for z in text.split(",") if z)
+
+
+class SqlDialerStore:
+    """:class:`~ringwise.dialer.store.DialerStore` on a :class:`~ringwise.db.engine.Database`."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._pg = db.dialect == "postgresql"
+
+    # --- workers ---------------------------------------------------------------------------
+
+    def heartbeat(self, worker_id: str, at: datetime) -> None:
+        table = cast(Table, Worker.__table__)
+        dialect_insert = postgresql.insert if self._pg else sqlite.insert
+        stmt = dialect_insert(table).values(id=worker_id, started_at=at, heartbeat_at=at)
+        stmt = stmt.on_conflict_do_update(index_elements=["id"],
+                                          set_={"heartbeat_at": stmt.excluded.heartbeat_at})
+        with self.db.transaction() as session:
+            session.execute(stmt)
+
+    # --- campaigns -------------------------------------------------------------------------
+
+    def campaigns(self, statuses: Collection[str]) -> list[CampaignView]:
+        query = (
+            select(Campaign, CampaignCounters, Assistant.first_message,
+                   Assistant.voicemail_message)
+            .join(CampaignCounters, CampaignCounters.campaign_id == Campaign.id)
+            .outerjoin(Assistant, Assistant.id == Campaign.assistant_id)
+            .where(Campaign.status.in_(list(statuses)))
+            .order_by(Campaign.id))
+        with self.db.reading() as session:
+            rows = session.execute(query).all()
+        return [_campaign_view(c, k, first, voicemail) for c, k, first, voicemail in rows]
+
+    def workspaces(self, ids: Collection[str]) -> dict[str, WorkspaceView]:
+        with self.db.reading() as session:
+            rows = session.scalars(select(Workspace).where(Workspace.id.in_(list(ids)))).all()
+        return {w.id: _workspace_view(w) for w in rows}
+
+    def numbers(self, workspace_id: str) -> list[NumberView]:
+        with self.db.reading() as session:
+            rows = session.scalars(
+                select(PhoneNumber).where(PhoneNumber.workspace_id == workspace_id)
+                .order_by(PhoneNumber.number, PhoneNumber.id)).all()
+        return [_number_view(n) for n in rows]
+
+    def set_campaign_status(self, campaign_id: str, expect: str, status: str, at: datetime,
+                            ended_reason: str | None = None) -> bool:
+        values: dict[str, Any] = {"status": status}
+        if status == "running":
+            values["started_at"] = func.coalesce(Campaign.started_at, at)
+        if status in ("completed", "canceled"):
+            values["completed_at"] = at
+            values["ended_reason"] = ended_reason
+        with self.db.transaction() as session:
+            result = session.execute(
+                update(Campaign).where(Campaign.id == campaign_id, Campaign.status == expect)
+                .values(**values).execution_options(synchronize_session=False))
+            return bool(getattr(result, "rowcount", 0))
+
+    def close_pending(self, campaign_id: str, outcome: str, reason: str, at: datetime) -> int:
+        with self.db.transaction() as session:
+            result = session.execute(
+                update(CampaignContact)
+                .where(CampaignContact.campaign_id == campaign_id,
+                       CampaignContact.state == "pending")
+                .values(state="skipped", outcome=outcome, ended_reason=reason,
+                        next_eligible_at=None, window_end=None, updated_at=at)
+                .execution_options(synchronize_session=False))
+            closed = int(getattr(result, "rowcount", 0) or 0)
+            if closed:
+                _bump(session.connection(), campaign_id,
+                      {"contacts_pending": -closed, "contacts_skipped": closed})
+            return closed
+
+    # --- scheduling ------------------------------------------------------------------------
+
+    def unscheduled(self, campaign_id: str, limit: int) -> list[Target]:
+        query = (_target_query()
+                 .where(CampaignContact.campaign_id == campaign_id,
+                        CampaignContact.state == "pending",
+                        CampaignContact.next_eligible_at.is_(None))
+                 .order_by(CampaignContact.id).limit(limit))
+        with self.db.reading() as session:
+            return [_target(row) for row in session.execute(query).mappings()]
+
+    def save_schedule(self, changes: Sequence[ScheduleChange], at: datetime) -> None:
+        if not changes:
+            return
+        with self.db.transaction() as session:
+            _write_schedule(session.connection(), changes, at)
+
+    def next_due(self, after: datetime) -> datetime | None:
+        query = (select(func.min(CampaignContact.next_eligible_at))
+                 .join(Campaign, Campaign.id == CampaignContact.campaign_id)
+                 .where(Campaign.status == "running", CampaignContact.state == "pending",
+                        CampaignContact.next_eligible_at > after))
+        with self.db.reading() as session:
+            value: datetime | None = session.scalar(query)
+        return value
+
+    # --- claiming --------------------------------------------------------------------------
+
+    def claim(self, workspace_id: str, at: datetime, worker_id: str,
+              decider: ClaimDecider) -> list[NewCall]:
+        with self.db.transaction() as session:
+            conn = session.connection()
+            lock = select(Workspace).where(Workspace.id == workspace_id)
+            if self._pg:
+                lock = lock.with_for_update()
+            workspace = session.scalars(lock).one_or_none()
+            if workspace is None:
+                return []
+            rows = session.execute(
+                select(Campaign, CampaignCounters, Assistant.first_message,
+                       Assistant.voicemail_message)
+                .join(CampaignCounters, CampaignCounters.campaign_id == Campaign.id)
+                .outerjoin(Assistant, Assistant.id == Campaign.assistant_id)
+                .where(Campaign.workspace_id == workspace_id, Campaign.status == "running")
+                .order_by(Campaign.id)).all()
+            in_flight = session.scalar(
+                select(func.coalesce(func.sum(CampaignCounters.calls_in_progress), 0))
+                .join(Campaign, Campaign.id == CampaignCounters.campaign_id)
+                .where(Campaign.workspace_id == workspace_id)) or 0
+            numbers = session.scalars(
+                select(PhoneNumber).where(PhoneNumber.workspace_id == workspace_id)
+                .order_by(PhoneNumber.number, PhoneNumber.id)).all()
+            claim = ClaimInput(
+                at=at, workspace=_workspace_view(workspace),
+                campaigns=tuple(_campaign_view(c, k, f, v) for c, k, f, v in rows),
+                workspace_in_flight=int(in_flight),
+                numbers=tuple(_number_view(n) for n in numbers))
+            wanted = decider.wanted(claim)
+            due: dict[str, list[Target]] = {}
+            for campaign_id, count in wanted.items():
+                if count <= 0:
+                    continue
+                query = (_target_query()
+                         .where(CampaignContact.campaign_id == campaign_id,
+                                CampaignContact.state == "pending",
+                                CampaignContact.next_eligible_at <= at)
+                         .order_by(CampaignContact.next_eligible_at, CampaignContact.id)
+                         .limit(count))
+                if self._pg:
+                    query = query.with_for_update(skip_locked=True, of=CampaignContact)
+                due[campaign_id] = [_target(row) for row in session.execute(query).mappings()]
+            decision = decider.decide(claim, due)
+            _write_claims(conn, decision.calls, workspace_id, worker_id, at)
+            _write_schedule(conn, decision.schedule, at)
+            for number_id, starts in decision.number_starts.items():
+                conn.execute(update(PhoneNumber).where(PhoneNumber.id == number_id)
+                             .values(recent_starts=[s.isoformat() for s in starts]))
+            return list(decision.calls)
+
+    # --- calls -----------------------------------------------------------------------------
+
+    def calls(self, call_ids: Collection[str]) -> dict[str, CallView]:
+        ids = list(call_ids)
+        found: dict[str, CallView] = {}
+        with self.db.reading() as session:
+            for start in range(0, len(ids), 500):
+                query = _call_query().where(Call.id.in_(ids[start:start + 500]))
+                for row in session.execute(query).mappings():
+                    found[row["id"]] = _call_view(row)
+        return found
+
+    def save_calls(self, changes: Sequence[CallChange], ends: Sequence[AttemptEnd],
+                   at: datetime) -> None:
+        if not changes:
+            return
+        end_of = {end.target_id: end for end in ends}
+        with self.db.transaction() as session:
+            conn = session.connection()
+            ongoing = [c for c in changes if not c.state.is_ended]
+            if ongoing:
+                conn.execute(
+                    update(CALLS).where(CALLS.c.id == bindparam("b_id"),
+                                        CALLS.c.status != "ended")
+                    .values(_call_values(bindparams=True)),
+                    [_call_params(c, at) for c in ongoing])
+            deltas: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+            finished: list[AttemptEnd] = []
+            for change in changes:
+                if not change.state.is_ended:
+                    continue
+                row = conn.execute(
+                    update(CALLS).where(CALLS.c.id == change.call_id, CALLS.c.status != "ended")
+                    .values(**_call_dict(change, at))
+                    .returning(CALLS.c.campaign_contact_id, CALLS.c.campaign_id)).first()
+                if row is None:
+                    continue  # already ended: the first ending stands
+                end = end_of.get(row.campaign_contact_id)
+                if end is None:
+                    raise ValueError(f"call {change.call_id} ended without an AttemptEnd")
+                counts = deltas[row.campaign_id]
+                counts["calls_in_progress"] -= 1
+                counts["calls_ended"] += 1
+                outcome_counter = OUTCOME_COUNTERS.get(change.state.outcome or "")
+                if outcome_counter:
+                    counts[outcome_counter] += 1
+                counts["contacts_active"] -= 1
+                if end.retry is not None:
+                    counts["contacts_pending"] += 1
+                else:
+                    counts["contacts_done" if end.final_state == "done"
+                           else "contacts_skipped"] += 1
+                finished.append(end)
+            _write_ends(conn, finished, at)
+            for campaign_id, counts in deltas.items():
+                _bump(conn, campaign_id, counts)
+
+    def orphaned_calls(self, at: datetime, stale_before: datetime, worker_id: str,
+                       limit: int) -> list[CallView]:
+        stale = select(Worker.id).where(Worker.heartbeat_at < stale_before)
+        query = (_call_query()
+                 .where(Call.status != "ended", Call.lease_owner.in_(stale))
+                 .order_by(Call.created_at, Call.id).limit(limit))
+        if self._pg:
+            query = query.with_for_update(skip_locked=True, of=Call)
+        with self.db.transaction() as session:
+            rows = list(session.execute(query).mappings())
+            if rows:
+                session.execute(update(Call).where(Call.id.in_([r["id"] for r in rows]))
+                                .values(lease_owner=worker_id)
+                                .execution_options(synchronize_session=False))
+        return [_call_view(row) for row in rows]
+
+
+# --- row shapes ------------------------------------------------------------------------------
+
+def _campaign_view(c: Campaign, k: CampaignCounters, first_message: str | None,
+                   voicemail_message: str | None) -> CampaignView:
+    return CampaignView(
+        id=c.id, workspace_id=c.workspace_id, status=c.status, priority=c.priority,
+        concurrency_limit=c.concurrency_limit, never_ending=c.never_ending, channel=c.channel,
+        assistant_id=c.assistant_id, schedule=c.schedule or {}, retry=c.retry or {},
+        caller_id=c.caller_id or {}, voicemail=c.voicemail or {},
+        opening_message=c.opening_message, first_message=first_message,
+        voicemail_message=voicemail_message, updated_at=c.updated_at, started_at=c.started_at,
+        contacts_total=k.contacts_total, contacts_pending=k.contacts_pending,
+        contacts_active=k.contacts_active, in_flight=k.calls_in_progress)
+
+
+def _workspace_view(w: Workspace) -> WorkspaceView:
+    hours = tuple(w.business_hours) if w.business_hours else None
+    return WorkspaceView(w.id, w.timezone, hours, w.concurrency_limit, w.concurrency_rate)
+
+
+def _number_view(n: PhoneNumber) -> NumberView:
+    starts = tuple(datetime.fromisoformat(s) for s in n.recent_starts or ())
+    return NumberView(n.id, n.workspace_id, n.number, n.provider, n.country, n.region,
+                      n.area_code, n.cps_limit, starts)
+
+
+def _target_query() -> Any:
+    return (select(CampaignContact.id, CampaignContact.campaign_id, CampaignContact.contact_id,
+                   Contact.phone, Contact.timezone.label("contact_timezone"),
+                   CampaignContact.timezones, CampaignContact.attempts,
+                   CampaignContact.next_eligible_at, CampaignContact.window_end,
+                   CampaignContact.caller_number_id, CampaignContact.first_attempt_at,
+                   Contact.custom_fields,
+                   *(getattr(Contact, name) for name in _VARIABLE_COLUMNS))
+            .join(Contact, Contact.id == CampaignContact.contact_id))
+
+
+def _target(row: RowMapping) -> Target:
+    variables: dict[str, Any] = dict(row["custom_fields"] or {})
+    for name in _VARIABLE_COLUMNS:
+        if row[name] is not None:
+            variables[name] = row[name]
+    return Target(
+        id=row["id"], campaign_id=row["campaign_id"], contact_id=row["contact_id"],
+        phone=row["phone"], contact_timezone=row["contact_timezone"],
+        zones=_zones(row["timezones"]), attempts=row["attempts"],
+        due_at=row["next_eligible_at"], window_end=row["window_end"],
+        caller_number_id=row["caller_number_id"], first_attempt_at=row["first_attempt_at"],
+        variables=variables)
+
+
+def _call_query() -> Any:
+    return (select(Call.id, Call.workspace_id, Call.campaign_id, Call.campaign_contact_id,
+                   Call.attempt, Call.provider_call_id, Call.lease_owner, Call.status,
+                   Call.outcome, Call.ended_reason, Call.answered_by, Call.started_at,
+                   Call.ringing_at, Call.answered_at, Call.ended_at,
+                   CampaignContact.first_attempt_at, CampaignContact.timezones)
+            .join(CampaignContact, CampaignContact.id == Call.campaign_contact_id))
+
+
+def _call_view(row: RowMapping) -> CallView:
+    state = CallState(status=row["status"], outcome=row["outcome"],
+                      ended_reason=row["ended_reason"], answered_by=row["answered_by"],
+                      dialing_at=row["started_at"], ringing_at=row["ringing_at"],
+                      answered_at=row["answered_at"], ended_at=row["ended_at"])
+    return CallView(row["id"], row["workspace_id"], row["campaign_id"],
+                    row["campaign_contact_id"], row["attempt"], row["provider_call_id"],
+                    row["lease_owner"], state, row["first_attempt_at"],
+                    _zones(row["timezones"]) or ())
+
+
+# --- writes ----------------------------------------------------------------------------------
+
+_STATE_COLUMNS: Final = ("status", "outcome", "ended_reason", "answered_by", "started_at",
+                         "ringing_at", "answered_at", "ended_at", "duration_seconds",
+                         "updated_at")
+
+
+def _call_dict(change: CallChange, at: datetime) -> dict[str, Any]:
+    s = change.state
+    duration = None
+    if s.answered_at is not None and s.ended_at is not None:
+        duration = round((s.ended_at - s.answered_at).total_seconds(), 3)
+    values: dict[str, Any] = {
+        "status": s.status, "outcome": s.outcome, "ended_reason": s.ended_reason,
+        "answered_by": s.answered_by, "started_at": s.dialing_at, "ringing_at": s.ringing_at,
+        "answered_at": s.answered_at, "ended_at": s.ended_at, "duration_seconds": duration,
+        "updated_at": at}
+    if change.provider_call_id is not None:
+        values["provider_call_id"] = change.provider_call_id
+    return values
+
+
+def _call_values(*, bindparams: bool) -> dict[str, Any]:
+    values: dict[str, Any] = {name: bindparam(f"b_{name}") for name in _STATE_COLUMNS}
+    values["provider_call_id"] = func.coalesce(bindparam("b_provider_call_id"),
+                                               CALLS.c.provider_call_id)
+    return values
+
+
+def _call_params(change: CallChange, at: datetime) -> dict[str, Any]:
+    values = _call_dict(change, at)
+    params = {f"b_{name}": values[name] for name in _STATE_COLUMNS}
+    params["b_provider_call_id"] = change.provider_call_id
+    params["b_id"] = change.call_id
+    return params
+
+
+def _write_claims(conn: Connection, calls: Sequence[NewCall], workspace_id: str,
+                  worker_id: str, at: datetime) -> None:
+    if not calls:
+        return
+    conn.execute(insert(CALLS), [
+        {"id": c.request.call_id, "workspace_id": workspace_id, "campaign_id": c.campaign_id,
+         "campaign_contact_id": c.target_id, "contact_id": c.contact_id,
+         "assistant_id": c.assistant_id, "phone_number_id": c.phone_number_id, "attempt": c.attempt,
+         "status": "dialing", "from_number": c.request.from_number,
+         "to_number": c.request.to_number, "provider": c.provider, "lease_owner": worker_id,
+         "created_at": at, "updated_at": at, "started_at": at}
+        for c in calls])
+    conn.execute(
+        update(CC).where(CC.c.id == bindparam("b_id"))
+        .values(state="active", attempts=bindparam("b_attempt"),
+                first_attempt_at=func.coalesce(CC.c.first_attempt_at, bindparam("b_at")),
+                last_attempt_at=bindparam("b_at"), next_eligible_at=None, window_end=None,
+                timezones=bindparam("b_zones"), updated_at=bindparam("b_at")),
+        [{"b_id": c.target_id, "b_attempt": c.attempt, "b_at": at,
+          "b_zones": ",".join(c.request.callee_zones)} for c in calls])
+    per_campaign: dict[str, int] = defaultdict(int)
+    for c in calls:
+        per_campaign[c.campaign_id] += 1
+    for campaign_id, count in per_campaign.items():
+        _bump(conn, campaign_id, {"contacts_pending": -count, "contacts_active": count,
+                                  "calls_total": count, "calls_in_progress": count})
+
+
+def _write_schedule(conn: Connection, changes: Sequence[ScheduleChange], at: datetime) -> None:
+    scheduled = [c for c in changes if isinstance(c, Scheduled)]
+    closed = [c for c in changes if isinstance(c, Closed)]
+    if scheduled:
+        conn.execute(
+            update(CC).where(CC.c.id == bindparam("b_id"), CC.c.state == "pending")
+            .values(next_eligible_at=bindparam("b_due"), window_end=bindparam("b_end"),
+                    timezones=bindparam("b_zones"), updated_at=at),
+            [{"b_id": c.target_id, "b_due": c.due_at, "b_end": c.window_end,
+              "b_zones": ",".join(c.zones)} for c in scheduled])
+    deltas: dict[str, int] = defaultdict(int)
+    for change in closed:
+        row = conn.execute(
+            update(CC).where(CC.c.id == change.target_id, CC.c.state == "pending")
+            .values(state="skipped", outcome=change.outcome, ended_reason=change.reason,
+                    next_eligible_at=None, window_end=None, updated_at=at)
+            .returning(CC.c.campaign_id)).first()
+        if row is not None:
+            deltas[row.campaign_id] += 1
+    for campaign_id, count in deltas.items():
+        _bump(conn, campaign_id, {"contacts_pending": -count, "contacts_skipped": count})
+
+
+def _write_ends(conn: Connection, ends: Sequence[AttemptEnd], at: datetime) -> None:
+    retries = [e for e in ends if e.retry is not None]
+    finals = [e for e in ends if e.retry is None]
+    if retries:
+        conn.execute(
+            update(CC).where(CC.c.id == bindparam("b_id"))
+            .values(state="pending", outcome=bindparam("b_outcome"),
+                    next_eligible_at=bindparam("b_due"), window_end=bindparam("b_end"),
+                    timezones=bindparam("b_zones"), updated_at=at),
+            [{"b_id": e.target_id, "b_outcome": e.outcome, "b_due": e.retry.due_at,
+              "b_end": e.retry.window_end, "b_zones": ",".join(e.retry.zones)}
+             for e in retries if e.retry is not None])
+    if finals:
+        conn.execute(
+            update(CC).where(CC.c.id == bindparam("b_id"))
+            .values(state=bindparam("b_state"), outcome=bindparam("b_outcome"),
+                    ended_reason=bindparam("b_reason"), next_eligible_at=None,
+                    window_end=None, updated_at=at),
+            [{"b_id": e.target_id, "b_state": e.final_state, "b_outcome": e.outcome,
+              "b_reason": e.reason} for e in finals])
+
+
+def _bump(conn: Connection, campaign_id: str, deltas: Mapping[str, int]) -> None:
+    values = {name: COUNTERS.c[name] + delta for name, delta in deltas.items() if delta}
+    if values:
+        conn.execute(update(COUNTERS).where(COUNTERS.c.campaign_id == campaign_id)
+                     .values(values))
+
