@@ -190,6 +190,38 @@ class RateWindow:
         return max(bisect_left(offsets, a + period) - bisect_left(offsets, a) for a in lefts)
 
 
+class StartLog:
+    """One number's dial starts during one decision at ``at``: :meth:`RateWindow.allowed_now`
+    answered incrementally. When no start lies after ``at`` (the usual case: only another
+    worker's clock running ahead puts one there) the busiest window containing ``at`` is
+    ``(at - period, at]``, so a running count is exact; otherwise the full check runs."""
+
+    def __init__(self, window: RateWindow, starts: Sequence[datetime], at: datetime) -> None:
+        self.window = window
+        self.at = at
+        self.starts = list(starts)
+        self._exact = any(s > at for s in starts)
+        after = at - window.period
+        self._recent = sum(1 for s in starts if s > after)
+
+    def allows_one(self) -> bool:
+        if self._exact:
+            return self.window.allowed_now(self.starts, self.at) > 0
+        return self._recent < self.window.max_starts
+
+    def record(self) -> None:
+        self.starts.append(self.at)
+        self._recent += 1
+
+    def next_start_at(self) -> datetime:
+        return self.window.next_start_at(self.starts, self.at)
+
+    def kept(self) -> tuple[datetime, ...]:
+        """The starts that can still limit a later start (the last period's)."""
+        after = self.at - self.window.period
+        return tuple(s for s in self.starts if s > after)
+
+
 def _offsets(starts: Sequence[datetime], at: datetime) -> list[int]:
     """Starts as sorted microseconds relative to ``at``."""
     return sorted((s - at) // _ONE_US for s in starts)

@@ -45,6 +45,8 @@ def drive(dialer: Dialer, clock: ManualClock, provider: SupportsNextEvent, *,
         now = clock.now()
         if done is not None and done():
             return DriveResult(ticks, now, "done")
+        if report.more:
+            continue
         candidates = [t for t in (report.wake_at,
                                   provider.next_event_at(terminal_only=True),
                                   dialer.store.next_due(now))

@@ -32,7 +32,14 @@ from typing import Final
 from ringwise.clock import Clock
 from ringwise.core import pacing
 from ringwise.core.call_states import CallState, apply_event, end_call
-from ringwise.core.caller_id import Callee, callee_from_e164, choose_caller_number, rotation_for
+from ringwise.core.caller_id import (
+    Callee,
+    OwnedNumber,
+    callee_from_e164,
+    canonical_order,
+    choose_caller_number,
+    rotation_for,
+)
 from ringwise.core.campaign_lifecycle import earliest_start
 from ringwise.core.retry_policy import Done, decide
 from ringwise.core.windows import is_open
@@ -72,6 +79,7 @@ class TickReport:
     scheduled: int = 0
     reconciled: int = 0
     wake_at: datetime | None = None  # the next instant this dialer has work, if known
+    more: bool = False  # more could be dialed right now: tick again at once
 
 
 class Dialer:
@@ -96,6 +104,8 @@ class Dialer:
         self._scheduled_total: dict[str, int] = {}  # contacts_total when fully scheduled
         self._stagger_next: dict[str, datetime] = {}
         self._cps_wake: datetime | None = None
+        self._fetch_cut: dict[str, int] = {}
+        self._more = False
         self._workspaces: dict[str, WorkspaceView] = {}
 
     # --- the tick --------------------------------------------------------------------------
@@ -111,6 +121,7 @@ class Dialer:
         reconciled = self._reconcile(at)
         scheduled = self._schedule(views, at)
         self._cps_wake = None
+        self._more = False
         claimed: list[NewCall] = []
         by_workspace: dict[str, list[CampaignView]] = defaultdict(list)
         for view in views:
@@ -121,7 +132,7 @@ class Dialer:
                                             _Decider(self, at)))
         placed = self._place(claimed, at)
         return TickReport(at, placed, events, ended, scheduled, reconciled,
-                          self._wake(at, views))
+                          self._wake(at, views), self._more)
 
     # --- campaigns -------------------------------------------------------------------------
 
@@ -305,16 +316,26 @@ class Dialer:
     # --- claiming (called inside the store's transaction) ----------------------------------
 
     def wanted(self, claim: ClaimInput) -> dict[str, int]:
+        """Due contacts to fetch per campaign: its room, but at most about twice a fair
+        share of the free slots, so 1,000 campaigns do not each fetch the whole workspace's
+        free capacity. If that cut leaves slots unused, the tick says ``more`` and the
+        worker ticks again at once."""
         free = _free_slots(claim)
+        self._fetch_cut.clear()
         wanted: dict[str, int] = {}
         if free <= 0:
             return wanted
-        for view in claim.campaigns:
-            if view.id not in self._plans:
-                continue
-            room = free if view.concurrency_limit == 0 else view.concurrency_limit - view.in_flight
-            if min(room, free) > 0:
-                wanted[view.id] = min(room, free)
+        rooms = {v.id: min(free, free if v.concurrency_limit == 0
+                           else v.concurrency_limit - v.in_flight)
+                 for v in claim.campaigns if v.id in self._plans}
+        rooms = {cid: room for cid, room in rooms.items() if room > 0}
+        if not rooms:
+            return wanted
+        cap = 2 * -(-free // len(rooms)) + 1
+        for campaign_id, room in rooms.items():
+            wanted[campaign_id] = min(room, cap)
+            if room > cap:
+                self._fetch_cut[campaign_id] = cap
         return wanted
 
     def decide(self, claim: ClaimInput, due: Mapping[str, Sequence[Target]],
@@ -323,8 +344,7 @@ class Dialer:
                                          len(due.get(v.id, ())))
                    for v in claim.campaigns if v.id in self._plans]
         grants = pacing.allocate(_free_slots(claim), demands, tick=self.ticks)
-        starts: dict[str, list[datetime]] = {n.id: list(n.recent_starts) for n in claim.numbers}
-        used: set[str] = set()
+        logs: dict[str, pacing.StartLog] = {}
         calls: list[NewCall] = []
         schedule: list[ScheduleChange] = []
         order = sorted((v for v in claim.campaigns if grants.get(v.id)),
@@ -332,6 +352,8 @@ class Dialer:
         for view in order:
             plan = self._plans[view.id]
             numbers = plan.usable_numbers(claim.numbers)
+            pool = canonical_order(owned(n) for n in numbers)
+            by_id = {n.id: n for n in numbers}
             left = grants[view.id]
             for target in due.get(view.id, ()):
                 if left == 0:
@@ -341,39 +363,40 @@ class Dialer:
                         or not is_open(plan.rules, zones, at):
                     schedule.append(plan.schedule(target, at))  # its window passed: move on
                     continue
-                number = self._caller_number(plan, numbers, target)
+                number = self._caller_number(plan, pool, by_id, target)
                 if number is None:
                     schedule.append(Closed(target.id, "blocked", "no-caller-number"))
                     continue
-                window = pacing.RateWindow.per_second(number.cps_limit)
-                if window.allowed_now(starts[number.id], at) <= 0:
-                    wake = window.next_start_at(starts[number.id], at)
+                log_ = logs.get(number.id)
+                if log_ is None:
+                    log_ = logs[number.id] = pacing.StartLog(
+                        pacing.RateWindow.per_second(number.cps_limit), number.recent_starts, at)
+                if not log_.allows_one():
+                    wake = log_.next_start_at()
                     self._cps_wake = wake if self._cps_wake is None else min(self._cps_wake,
                                                                                wake)
                     continue
-                starts[number.id].append(at)
-                used.add(number.id)
+                log_.record()
                 calls.append(self._new_call(plan, target, zones, number, at))
                 left -= 1
-        number_starts: dict[str, tuple[datetime, ...]] = {}
-        for number in claim.numbers:
-            if number.id in used:
-                # Starts older than one period can no longer limit anything.
-                keep_after = at - pacing.RateWindow.per_second(number.cps_limit).period
-                number_starts[number.id] = tuple(s for s in starts[number.id] if s > keep_after)
+        # Starts older than one period can no longer limit anything.
+        number_starts = {number_id: log_.kept() for number_id, log_ in logs.items()}
+        if len(calls) < _free_slots(claim) and (schedule or any(
+                len(due.get(cid, ())) >= cut for cid, cut in self._fetch_cut.items())):
+            # Slots are left and stale windows took places in the fetch, or a campaign may
+            # have had more due than was fetched: the next tick, at once, looks further.
+            self._more = True
         return ClaimDecision(tuple(calls), tuple(schedule), number_starts)
 
-    def _caller_number(self, plan: CampaignPlan, numbers: Sequence[NumberView],
-                       target: Target) -> NumberView | None:
-        if not numbers:
+    def _caller_number(self, plan: CampaignPlan, pool: tuple[OwnedNumber, ...],
+                       by_id: Mapping[str, NumberView], target: Target) -> NumberView | None:
+        if not pool:
             return None
-        by_id = {n.id: n for n in numbers}
-        attempt = target.attempts + 1
         # Only local presence needs to know where the callee is.
         callee = callee_from_e164(target.phone) if plan.caller_mode == "local_presence" \
             else Callee(target.phone)
-        choice = choose_caller_number(plan.caller_mode, [owned(n) for n in numbers], callee,
-                                      rotation=rotation_for(target.id, attempt),
+        choice = choose_caller_number(plan.caller_mode, pool, callee,
+                                      rotation=rotation_for(target.id, target.attempts + 1),
                                       assigned_number_id=target.caller_number_id)
         return None if choice.number is None else by_id[choice.number.id]
 
