@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from ringwise.core.pacing import (
     CampaignDemand,
     RateWindow,
+    StartLog,
     allocate,
     allowed_now,
     next_start_at,
@@ -262,3 +263,20 @@ def test_staggered_starts() -> None:
     for n, stagger in ((-1, 1.0), (2, -0.1), (2, math.inf)):
         with pytest.raises(ValueError):
             staggered_starts(n, T0, stagger)
+
+
+@given(st.lists(st.integers(-3_000_000, 500_000), max_size=12),
+       st.sampled_from([0.3, 0.5, 1.0, 2.0, 2.5, 5.0]), st.integers(0, 6))
+def test_start_log_answers_like_the_rate_window(offsets: list[int], cps: float,
+                                                extra: int) -> None:
+    """The incremental check used while claiming agrees with the exact one, including when
+    another worker's clock put starts after ``at``."""
+    at = datetime(2026, 3, 2, 15, tzinfo=UTC)
+    window = RateWindow.per_second(cps)
+    starts = [at + timedelta(microseconds=o) for o in offsets]
+    log = StartLog(window, starts, at)
+    for _ in range(extra):
+        assert log.allows_one() == (window.allowed_now(log.starts, at) > 0)
+        if log.allows_one():
+            log.record()
+    assert log.next_start_at() == window.next_start_at(log.starts, at)
