@@ -65,6 +65,10 @@ class ScaledClock:
     def now(self) -> datetime:
         return self._start + (self._base.now() - self._origin) * self.speed
 
+    def base_instant(self, virtual: datetime) -> datetime:
+        """The base clock's instant at which this clock reads ``virtual``."""
+        return self._origin + (virtual - self._start) / self.speed
+
     def real_seconds(self, virtual: timedelta) -> float:
         """How long to really wait for ``virtual`` time to pass (for sleeping loops)."""
         return virtual.total_seconds() / self.speed

@@ -593,3 +593,18 @@ def test_is_open_agrees_with_brute_force(
     for offset in offsets:
         instant = at + offset * MINUTE
         assert is_open(rules, zones, instant) == allowed(rules, zones, instant), instant
+
+
+@given(st.sampled_from(["America/New_York", "Europe/Paris", "Asia/Kolkata"]),
+       st.integers(0, 400 * 24), st.sampled_from([None, (time(9), time(17)), (time(0), time(2))]),
+       st.integers(1, 72))
+def test_span_limit_keeps_the_start_and_narrows_the_end(zone: str, hour: int,
+                                                         hours: tuple[time, time] | None,
+                                                         step_hours: int) -> None:
+    rules = CallingRules(call_hours=hours)
+    at = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=hour, minutes=7)
+    exact = next_window(rules, [zone], at)
+    quick = next_window(rules, [zone], at, span_limit=timedelta(hours=step_hours))
+    assert exact is not None and quick is not None
+    assert quick.start == exact.start
+    assert quick.start < quick.end <= exact.end

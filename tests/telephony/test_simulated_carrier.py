@@ -446,3 +446,108 @@ def test_durations_stay_in_bounds_and_centre_where_told() -> None:
     assert abs(draws[len(draws) // 2] - 45) < 2
     assert Duration.fixed(3).at(0.9, 0.1) == 3
     assert Duration.uniform(1, 3).at(0.5, 0.1) == 2
+
+
+# --- next_event_at -----------------------------------------------------------------------------
+
+def test_next_event_at_is_the_instant_of_the_next_event_events_due_returns() -> None:
+    carrier = SimulatedCarrier(FLAT, seed=6)
+    assert carrier.next_event_at() is None
+    assert carrier.next_event_at(terminal_only=True) is None
+    requests = spread(200, every_s=1.3)
+    place_all(carrier, requests)
+    pulled: list[CallEvent] = []
+    while (at := carrier.next_event_at()) is not None:
+        assert at.tzinfo is UTC
+        due = carrier.events_due(at)  # jump the clock to it, as a discrete-event simulator
+        assert due and due[0].at == at
+        assert all(e.at == at for e in due)  # nothing earlier was left behind
+        pulled += due
+    assert pending(carrier, requests, pulled) == []  # every planned event, each once
+    assert len(pulled) == len(set(pulled))
+    assert carrier.events_due(T0 + timedelta(days=1)) == []
+
+
+def test_next_event_at_terminal_only_is_the_next_call_ending_event() -> None:
+    carrier = SimulatedCarrier(FLAT, seed=6)
+    requests = spread(200, every_s=1.3)
+    place_all(carrier, requests[:100])
+    until = T0
+    seen = 0
+    while (at := carrier.next_event_at(terminal_only=True)) is not None:
+        assert seen == 0 or at > until  # what was pulled is never reported again
+        if seen == 20:  # placing after the terminal heap exists keeps it up to date
+            place_all(carrier, requests[100:])
+        due = carrier.events_due(at)
+        assert [e.at for e in due if e.event.is_terminal][:1] == [at]
+        assert not any(e.event.is_terminal for e in due if e.at is not None and e.at < at)
+        seen += sum(e.event.is_terminal for e in due)
+        until = at
+    assert seen == len(requests)
+    assert carrier.next_event_at() is None
+    assert carrier.events_due(until + timedelta(days=1)) == []
+
+
+def pending(carrier: SimulatedCarrier, requests: list[DialRequest],
+            reported: list[CallEvent]) -> list[ProviderEvent]:
+    """Every event of the calls' plans (hang-ups included) not reported yet: the reference."""
+    left = Counter((e.call_id, e.event) for e in reported)
+    due = []
+    for req in requests:
+        plan = carrier.plan(req.call_id)
+        assert plan is not None
+        for event in plan.events:
+            if left[(req.call_id, event)]:
+                left[(req.call_id, event)] -= 1
+            else:
+                due.append(event)
+    return sorted(due, key=lambda e: e.at)  # type: ignore[arg-type, return-value]
+
+
+@given(cuts=st.lists(st.tuples(st.integers(0, 59), st.integers(0, 90_000),
+                               st.integers(0, 60)), max_size=25),
+       warm=st.booleans())
+def test_next_event_at_skips_what_hangups_superseded(
+        cuts: list[tuple[int, int, int]], warm: bool) -> None:
+    carrier = SimulatedCarrier(FLAT, seed=7)
+    requests = spread(60, every_s=1.0)
+    place_all(carrier, requests)
+    if warm:  # the terminal heap built before the hang-ups, or after them
+        carrier.next_event_at(terminal_only=True)
+    reported: list[CallEvent] = []
+    now = T0
+    for i, after_ms, pull_s in cuts:  # pulls and hang-ups interleaved, at random instants
+        now += timedelta(seconds=pull_s)
+        reported += carrier.events_due(now)
+        carrier.hangup(f"call-{i}", T0 + timedelta(seconds=i, milliseconds=after_ms))
+    while True:  # jump from event to event, checking against the plans each time
+        due = pending(carrier, requests, reported)
+        terminals = [e.at for e in due if e.is_terminal]
+        assert carrier.next_event_at() == (due[0].at if due else None)
+        assert carrier.next_event_at(terminal_only=True) == (terminals[0] if terminals else None)
+        if not due:
+            break
+        assert due[0].at is not None
+        reported += carrier.events_due(due[0].at)
+
+
+def test_next_event_at_after_a_hangup_reports_the_cut_not_the_planned_end() -> None:
+    carrier = SimulatedCarrier(FLAT, seed=4)
+    requests = spread(50)
+    place_all(carrier, requests)
+    call = first(carrier, "human", requests)
+    plan = carrier.plan(call.call_id)
+    assert plan is not None
+    answered_at, planned_end = plan.events[2].at, plan.events[3].at
+    assert answered_at is not None and planned_end is not None
+    carrier.next_event_at(terminal_only=True)  # build the terminal heap before the hang-up
+    carrier.events_due(answered_at)
+    stop = answered_at + timedelta(seconds=4)
+    assert carrier.hangup(call.call_id, stop)
+    ends: dict[datetime, list[str]] = {}
+    while (at := carrier.next_event_at(terminal_only=True)) is not None:
+        assert at not in ends
+        ends[at] = [e.call_id for e in carrier.events_due(at) if e.event.is_terminal]
+    assert ends[stop] == [call.call_id]
+    assert call.call_id not in ends.get(planned_end, [])
+    assert carrier.next_event_at() is None

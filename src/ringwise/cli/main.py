@@ -22,10 +22,11 @@ def version() -> None:
 
 
 def _register() -> None:
-    from ringwise.cli import admin, quickstart, serve
+    from ringwise.cli import admin, quickstart, serve, worker
 
     admin.register(app)
     serve.register(app)
+    worker.register(app)
     quickstart.register(app)
     try:
         from ringwise.cli import import_cmd

@@ -159,13 +159,29 @@ def contact_zones(contact_timezone: str | None, phone_zones: Sequence[str],
 
 
 def next_window(rules: CallingRules, zones: Sequence[ZoneInfo | str], at: datetime, *,
-                horizon_days: int = 400) -> Window | None:
+                horizon_days: int = 400, span_limit: timedelta | None = None) -> Window | None:
     """The first window with ``start >= at``, or None when there is none before ``end_at``
-    and within ``horizon_days`` of ``at``. ``end`` is capped at ``end_at`` and the horizon."""
+    and within ``horizon_days`` of ``at``. ``end`` is capped at ``end_at`` and the horizon.
+
+    ``span_limit`` trades the exact end for speed: the search runs in steps of that length
+    and the window found ends no later than the end of its step (its start stays exact). A
+    schedule without daily hours is one window for all 400 days; without a limit, finding
+    its end walks every one of them."""
     lo = _utc(at, "at")
     hi = lo + timedelta(days=horizon_days)
-    for span in _windows(rules, _zones(zones), lo, hi):
-        return _window(span)
+    if span_limit is None:
+        for span in _windows(rules, _zones(zones), lo, hi):
+            return _window(span)
+        return None
+    if span_limit <= timedelta(0):
+        raise ValueError("span_limit must be positive")
+    resolved = _zones(zones)
+    step_lo = lo
+    while step_lo < hi:
+        step_hi = min(step_lo + span_limit, hi)
+        for span in _windows(rules, resolved, step_lo, step_hi):
+            return _window(span)
+        step_lo = step_hi
     return None
 
 

@@ -105,6 +105,7 @@ class Dialer:
         self._stagger_next: dict[str, datetime] = {}
         self._cps_wake: datetime | None = None
         self._fetch_cut: dict[str, int] = {}
+        self._uncertain: dict[str, NewCall] = {}  # placement raised: fate unknown
         self._more = False
         self._workspaces: dict[str, WorkspaceView] = {}
 
@@ -270,9 +271,13 @@ class Dialer:
     # --- reconciliation --------------------------------------------------------------------
 
     def _reconcile(self, at: datetime) -> int:
-        orphans = self.store.orphaned_calls(at, at - self.lease, self.worker_id, 200)
+        resolved = self._resolve_uncertain(at) if self._uncertain else 0
+        # The first tick of a process also takes back calls its own id left unfinished in
+        # an earlier life (a worker restarted under a fixed id).
+        orphans = self.store.orphaned_calls(at, at - self.lease, self.worker_id, 200,
+                                            include_own=self.ticks == 1)
         if not orphans:
-            return 0
+            return resolved
         changes: list[CallChange] = []
         ends: list[AttemptEnd] = []
         for view in orphans:
@@ -289,7 +294,7 @@ class Dialer:
             if state.is_ended and not view.state.is_ended:
                 ends.append(self._attempt_end(view, state, at))
         self.store.save_calls(changes, ends, at)
-        return len(orphans)
+        return resolved + len(orphans)
 
     # --- placing ---------------------------------------------------------------------------
 
@@ -299,19 +304,49 @@ class Dialer:
         changes: list[CallChange] = []
         ends: list[AttemptEnd] = []
         for call in calls:
-            result = self.provider.place_call(call.request)
+            try:
+                result = self.provider.place_call(call.request)
+            except Exception:
+                # The provider may or may not have the call: look it up, never resend.
+                log.exception("placing call %s failed; it will be looked up at the provider",
+                              call.request.call_id)
+                self._uncertain[call.request.call_id] = call
+                continue
             dialing = CallState(status="dialing", dialing_at=at)
             if isinstance(result, Accepted):
                 changes.append(CallChange(call.request.call_id, dialing, result.provider_call_id))
                 continue
             ended = end_call(dialing, "failed", result.reason, at=at)
             changes.append(CallChange(call.request.call_id, ended))
-            view = CallView(call.request.call_id, "", call.campaign_id, call.target_id,
-                            call.attempt, None, self.worker_id, dialing, None,
-                            call.request.callee_zones)
-            ends.append(self._attempt_end(view, ended, at))
-        self.store.save_calls(changes, ends, at)
+            ends.append(self._attempt_end(_placed_view(call, self.worker_id), ended, at))
+        if changes:
+            self.store.save_calls(changes, ends, at)
         return len(calls)
+
+    def _resolve_uncertain(self, at: datetime) -> int:
+        """Calls whose placement raised: ask the provider what became of them."""
+        changes: list[CallChange] = []
+        ends: list[AttemptEnd] = []
+        for call_id, call in list(self._uncertain.items()):
+            try:
+                record = self.provider.lookup(call_id)
+            except Exception:
+                log.warning("provider lookup of call %s failed; trying again next tick", call_id)
+                continue
+            del self._uncertain[call_id]
+            view = _placed_view(call, self.worker_id)
+            if record is None:
+                state = end_call(view.state, "failed", "provider-error", at=at)
+                sid = None
+            else:
+                state = apply_event(view.state, record.event())
+                sid = record.provider_call_id
+            changes.append(CallChange(call_id, state, sid))
+            if state.is_ended:
+                ends.append(self._attempt_end(view, state, at))
+        if changes:
+            self.store.save_calls(changes, ends, at)
+        return len(changes)
 
     # --- claiming (called inside the store's transaction) ----------------------------------
 
@@ -444,6 +479,14 @@ class _Decider:
 
     def decide(self, claim: ClaimInput, due: Mapping[str, Sequence[Target]]) -> ClaimDecision:
         return self._dialer.decide(claim, due, self._at)
+
+
+def _placed_view(call: NewCall, worker_id: str) -> CallView:
+    """A call just claimed, as the store would show it: dialing since its claim."""
+    request = call.request
+    return CallView(request.call_id, "", call.campaign_id, call.target_id, call.attempt, None,
+                    worker_id, CallState(status="dialing", dialing_at=request.placed_at),
+                    None, request.callee_zones)
 
 
 def _free_slots(claim: ClaimInput) -> int:

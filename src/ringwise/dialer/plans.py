@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final
 
 from ringwise.core.caller_id import (
@@ -22,6 +22,8 @@ from ringwise.core.schedule_rules import default_zone, rules_for
 from ringwise.core.windows import CallingRules, Window, contact_zones, next_window
 from ringwise.dialer.store import CampaignView, Closed, NumberView, Scheduled, Target, WorkspaceView
 
+# Windows are computed a day at a time: a window that runs on is found again when it "ends".
+WINDOW_STEP: Final = timedelta(days=1)
 DEFAULT_OPENING: Final = "Hello {{first_name}}, this is an automated assistant calling."
 _CALL_IDS: Final = uuid.UUID("6f1c9f52-3b0e-4c5e-9a7e-2f4e5d0c8b11")
 
@@ -64,7 +66,7 @@ class CampaignPlan:
     def window_from(self, zones: tuple[str, ...], at: datetime) -> Window | None:
         if not zones:
             return None
-        return next_window(self.rules, zones, at)
+        return next_window(self.rules, zones, at, span_limit=WINDOW_STEP)
 
     def schedule(self, target: Target, at: datetime) -> Scheduled | Closed:
         """When a pending contact may next be called, from ``at`` on."""

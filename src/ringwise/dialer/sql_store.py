@@ -14,7 +14,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final, cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, RowMapping
 
@@ -275,10 +275,13 @@ class SqlDialerStore:
                 _bump(conn, campaign_id, counts)
 
     def orphaned_calls(self, at: datetime, stale_before: datetime, worker_id: str,
-                       limit: int) -> list[CallView]:
-        stale = select(Worker.id).where(Worker.heartbeat_at < stale_before)
+                       limit: int, *, include_own: bool = False) -> list[CallView]:
+        alive = select(Worker.id).where(Worker.heartbeat_at >= stale_before)
+        if include_own:
+            alive = alive.where(Worker.id != worker_id)
         query = (_call_query()
-                 .where(Call.status != "ended", Call.lease_owner.in_(stale))
+                 .where(Call.status != "ended",
+                        or_(Call.lease_owner.is_(None), Call.lease_owner.not_in(alive)))
                  .order_by(Call.created_at, Call.id).limit(limit))
         if self._pg:
             query = query.with_for_update(skip_locked=True, of=Call)

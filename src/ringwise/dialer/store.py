@@ -253,9 +253,12 @@ class DialerStore(Protocol):
         ...
 
     def orphaned_calls(self, at: datetime, stale_before: datetime, worker_id: str,
-                       limit: int) -> list[CallView]:
-        """Unended calls whose lease owner's heartbeat is older than ``stale_before`` (it
-        died), now leased to ``worker_id`` for reconciliation."""
+                       limit: int, *, include_own: bool = False) -> list[CallView]:
+        """Unended calls whose lease owner is not alive (no owner, an owner that never
+        heart-beat, or whose heartbeat is older than ``stale_before``), by
+        ``(created_at, id)``, now leased to ``worker_id`` for reconciliation.
+        ``include_own``: calls already leased to ``worker_id`` count as orphaned too (a
+        process starting under a fixed id takes back what its earlier life left)."""
         ...
 
     def next_due(self, after: datetime) -> datetime | None:

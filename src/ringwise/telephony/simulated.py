@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from hashlib import blake2b
-from heapq import heappop, heappush
+from heapq import heapify, heappop, heappush
 from struct import Struct
 from types import MappingProxyType
 from typing import Any, Final, Literal, get_args
@@ -413,6 +413,10 @@ class SimulatedCarrier:
         # (instant in us, call_id, step index, call version): atomic values only, so the
         # garbage collector stops tracking the entries (it showed in the benchmark).
         self._heap: list[tuple[int, str, int, int]] = []
+        # The same shape, terminal steps only, for next_event_at(terminal_only=True); built
+        # on its first use (None until then), so carriers that never ask pay nothing. Entries
+        # are dropped lazily there (when delivered or stale): events_due never touches it.
+        self._terminal_heap: list[tuple[int, str, int, int]] | None = None
         self._accepted_us: list[int] = []  # sorted placement instants, for the CPS limit
         self._now_us: int | None = None  # the latest until pulled: what has been reported
         self._zones: dict[str, ZoneInfo] = {}
@@ -471,9 +475,13 @@ class SimulatedCarrier:
             insort(self._accepted_us, placed_us)
         self._calls[request.call_id] = call
         self._by_sid[call.sid] = call
-        heap, call_id = self._heap, request.call_id
-        for index, step in enumerate(call.steps):
+        heap, call_id, steps = self._heap, request.call_id, call.steps
+        for index, step in enumerate(steps):
             heappush(heap, (placed_us + step[1], call_id, index, 0))
+        terminals = self._terminal_heap
+        if terminals is not None:  # every plan ends with its one terminal step
+            last = len(steps) - 1
+            heappush(terminals, (placed_us + steps[last][1], call_id, last, 0))
         return Accepted(call.sid)
 
     def _cps_allows(self, placed_us: int) -> bool:
@@ -623,6 +631,44 @@ class SimulatedCarrier:
                                  ProviderEvent(status, at, answered_by, reason)))
         return due
 
+    def next_event_at(self, *, terminal_only: bool = False) -> datetime | None:
+        """The instant (aware, UTC) of the earliest event :meth:`events_due` has not returned
+        yet, or with ``terminal_only`` of the earliest such call-ending event; None if there is
+        none. A discrete-event simulator jumps its clock here instead of ticking through idle
+        time. It may lie before :attr:`now` (a call placed in the past).
+
+        Called once per simulated step, so amortised O(log n): heap entries superseded by a
+        hang-up (and, for terminals, already delivered) are popped off the top here, each once;
+        :meth:`events_due` would have skipped them anyway. The terminal heap is built on the
+        first ``terminal_only`` call (O(n) once) and kept up from then on."""
+        calls = self._calls
+        if terminal_only:
+            heap = self._terminal_heap
+            if heap is None:
+                heap = self._terminal_heap = self._terminals()
+            while heap:
+                _, call_id, index, version = heap[0]
+                call = calls[call_id]
+                if version == call.version and index >= call.delivered:
+                    break
+                heappop(heap)
+        else:
+            heap = self._heap
+            # Entries in the main heap are undelivered by construction (events_due pops what
+            # it hands out), so staleness is the only thing to skip.
+            while heap and heap[0][3] != calls[heap[0][1]].version:
+                heappop(heap)
+        if not heap:
+            return None
+        return _EPOCH + timedelta(0, 0, heap[0][0])
+
+    def _terminals(self) -> list[tuple[int, str, int, int]]:
+        """The terminal heap as of now: each call's last step if not delivered yet."""
+        heap = [(call.placed_us + call.steps[-1][1], call_id, len(call.steps) - 1, call.version)
+                for call_id, call in self._calls.items() if call.delivered < len(call.steps)]
+        heapify(heap)
+        return heap
+
     def lookup(self, call_id: str) -> ProviderCallRecord | None:
         call = self._calls.get(call_id)
         if call is None:
@@ -707,6 +753,10 @@ class SimulatedCarrier:
         call.version += 1
         for index in range(call.delivered, len(kept)):
             heappush(self._heap, (call.placed_us + kept[index][1], call_id, index, call.version))
+        if self._terminal_heap is not None:
+            last = len(kept) - 1  # the new terminal step, never delivered yet
+            heappush(self._terminal_heap,
+                     (call.placed_us + kept[last][1], call_id, last, call.version))
         return True
 
     def plan(self, call_id: str) -> CallPlan | None:
