@@ -123,3 +123,16 @@ def test_describe_spanish_mobile() -> None:
 def test_is_region() -> None:
     assert is_region("US") and is_region("ES")
     assert not is_region("XX") and not is_region("us")
+
+
+def test_geography_tables_use_the_prefix_lengths_describe_caches_by() -> None:
+    """``describe`` shares lookups between numbers with the same table prefix; that is only
+    exact while phonenumbers' tables have no longer prefixes than it assumes."""
+    from phonenumbers.geodata import GEOCODE_DATA
+    from phonenumbers.tzdata import TIMEZONE_DATA
+
+    from ringwise.core.phones import NANP_PREFIX_DIGITS, TABLE_PREFIX_DIGITS
+
+    for table in (GEOCODE_DATA, TIMEZONE_DATA):
+        assert max(len(key) for key in table) <= TABLE_PREFIX_DIGITS
+        assert max(len(key) for key in table if key.startswith("1")) <= NANP_PREFIX_DIGITS

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, Final
 
 import phonenumbers
 from phonenumbers import PhoneMetadata, PhoneNumberFormat
@@ -266,13 +266,36 @@ def _reason(exc: phonenumbers.NumberParseException) -> str:
 
 # --- geography -------------------------------------------------------------------------------
 
+# phonenumbers' time zone and geocoding tables are keyed by prefixes of at most 9 digits
+# (country code included), 7 in the NANP (+1, area code, exchange): numbers sharing them,
+# their length and their type share the answer (tests/core/test_phones.py checks the data).
+TABLE_PREFIX_DIGITS: Final = 9
+NANP_PREFIX_DIGITS: Final = 7
+_Geography = tuple[str | None, str | None, str | None, tuple[str, ...]]
+_geography: dict[tuple[str, int, int], _Geography] = {}
+
+
 @lru_cache(maxsize=20_000)
 def describe(e164: str) -> PhoneInfo:
     """Country, region (state), area code and candidate time zones of an E.164 number.
 
-    Cached: a page of contacts often shares numbers' prefixes, and the lookup costs ~150 us."""
-    from phonenumbers import timezone  # imported on first use: ~100 MB of tables
+    The lookups (~250 us) are shared by numbers of the same table prefix, length and type,
+    so a contact list costs the parse and type check (~50 us) per number."""
     number = phonenumbers.parse(e164, None)
+    digits = NANP_PREFIX_DIGITS if e164.startswith("+1") else TABLE_PREFIX_DIGITS
+    key = (e164[:digits + 1], len(e164), phonenumbers.number_type(number))
+    found = _geography.get(key)
+    if found is None:
+        if len(_geography) > 200_000:
+            _geography.clear()
+        found = _geography[key] = _geography_of(number)
+    country, region, area_code, zones = found
+    return PhoneInfo(e164=e164, country=country, region=region, area_code=area_code,
+                     timezones=zones)
+
+
+def _geography_of(number: phonenumbers.PhoneNumber) -> _Geography:
+    from phonenumbers import timezone  # imported on first use: ~100 MB of tables
     country = phonenumbers.region_code_for_number(number)
     area_code: str | None = None
     national = str(number.national_number)
@@ -281,13 +304,7 @@ def describe(e164: str) -> PhoneInfo:
         area_code = national[:ndc_len]
     region = _region_of(number, country)
     zones = tuple(z for z in timezone.time_zones_for_number(number) if z != "Etc/Unknown")
-    return PhoneInfo(
-        e164=e164,
-        country=country if country and country != "ZZ" else None,
-        region=region,
-        area_code=area_code,
-        timezones=zones,
-    )
+    return (country if country and country != "ZZ" else None, region, area_code, zones)
 
 
 def _region_of(number: phonenumbers.PhoneNumber, country: str | None) -> str | None:
