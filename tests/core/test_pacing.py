@@ -280,3 +280,12 @@ def test_start_log_answers_like_the_rate_window(offsets: list[int], cps: float,
         if log.allows_one():
             log.record()
     assert log.next_start_at() == window.next_start_at(log.starts, at)
+
+
+@given(st.lists(st.integers(-3_000_000, 500_000), max_size=12),
+       st.sampled_from([0.3, 1.0, 2.5, 5.0]))
+def test_start_log_room_is_the_windows_allowance(offsets: list[int], cps: float) -> None:
+    at = datetime(2026, 3, 2, 15, tzinfo=UTC)
+    window = RateWindow.per_second(cps)
+    starts = [at + timedelta(microseconds=o) for o in offsets]
+    assert StartLog(window, starts, at).room() == window.allowed_now(starts, at)

@@ -203,6 +203,13 @@ class StartLog:
         self._exact = any(s > at for s in starts)
         after = at - window.period
         self._recent = sum(1 for s in starts if s > after)
+        self._next: datetime | None = None
+
+    def room(self) -> int:
+        """Starts still allowed at ``at``."""
+        if self._exact:
+            return self.window.allowed_now(self.starts, self.at)
+        return max(0, self.window.max_starts - self._recent)
 
     def allows_one(self) -> bool:
         if self._exact:
@@ -212,9 +219,14 @@ class StartLog:
     def record(self) -> None:
         self.starts.append(self.at)
         self._recent += 1
+        self._next = None
 
     def next_start_at(self) -> datetime:
-        return self.window.next_start_at(self.starts, self.at)
+        """Memoised until the next :meth:`record`: a full number is asked once per claim,
+        not once per contact waiting for it."""
+        if self._next is None:
+            self._next = self.window.next_start_at(self.starts, self.at)
+        return self._next
 
     def kept(self) -> tuple[datetime, ...]:
         """The starts that can still limit a later start (the last period's)."""

@@ -355,7 +355,8 @@ class Dialer:
         share of the free slots, so 1,000 campaigns do not each fetch the whole workspace's
         free capacity. If that cut leaves slots unused, the tick says ``more`` and the
         worker ticks again at once."""
-        free = _free_slots(claim)
+        # Dials possible now: free slots, and what the numbers' CPS limits allow.
+        free = min(_free_slots(claim), _cps_budget(claim))
         self._fetch_cut.clear()
         wanted: dict[str, int] = {}
         if free <= 0:
@@ -487,6 +488,12 @@ def _placed_view(call: NewCall, worker_id: str) -> CallView:
     return CallView(request.call_id, "", call.campaign_id, call.target_id, call.attempt, None,
                     worker_id, CallState(status="dialing", dialing_at=request.placed_at),
                     None, request.callee_zones)
+
+
+def _cps_budget(claim: ClaimInput) -> int:
+    """Dial starts the workspace's numbers allow at this instant, together."""
+    return sum(pacing.StartLog(pacing.RateWindow.per_second(n.cps_limit), n.recent_starts,
+                               claim.at).room() for n in claim.numbers)
 
 
 def _free_slots(claim: ClaimInput) -> int:

@@ -14,9 +14,10 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final, cast
 
-from sqlalchemy import Table, bindparam, func, or_, select, update
+from sqlalchemy import Integer, String, Table, bindparam, func, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.orm import Session
 
 from ringwise.core.call_states import CallState
 from ringwise.db.engine import Database
@@ -57,6 +58,11 @@ OUTCOME_COUNTERS: Final[Mapping[str, str]] = {
     "answered": "calls_answered", "voicemail": "calls_voicemail",
     "no-answer": "calls_no_answer", "busy": "calls_busy", "failed": "calls_failed",
 }
+# (campaign id, how many) pairs of a claim, as a table for the LATERAL due scan.
+_WANTED: Final = func.unnest(
+    bindparam("cids", type_=postgresql.ARRAY(String)),
+    bindparam("ns", type_=postgresql.ARRAY(Integer))).table_valued("cid", "n").render_derived(
+    name="wanted")
 _VARIABLE_COLUMNS: Final = ("first_name", "last_name", "email", "company", "job_title", "city",
                             "state", "country", "postal_code")
 
@@ -196,26 +202,50 @@ class SqlDialerStore:
                 workspace_in_flight=int(in_flight),
                 numbers=tuple(_number_view(n) for n in numbers))
             wanted = decider.wanted(claim)
-            due: dict[str, list[Target]] = {}
-            for campaign_id, count in wanted.items():
-                if count <= 0:
-                    continue
-                query = (_target_query()
-                         .where(CampaignContact.campaign_id == campaign_id,
-                                CampaignContact.state == "pending",
-                                CampaignContact.next_eligible_at <= at)
-                         .order_by(CampaignContact.next_eligible_at, CampaignContact.id)
-                         .limit(count))
-                if self._pg:
-                    query = query.with_for_update(skip_locked=True, of=CampaignContact)
-                due[campaign_id] = [_target(row) for row in session.execute(query).mappings()]
+            due = self._due(session, {c: n for c, n in wanted.items() if n > 0}, at)
             decision = decider.decide(claim, due)
             _write_claims(conn, decision.calls, workspace_id, worker_id, at)
             _write_schedule(conn, decision.schedule, at)
-            for number_id, starts in decision.number_starts.items():
-                conn.execute(update(PhoneNumber).where(PhoneNumber.id == number_id)
-                             .values(recent_starts=[s.isoformat() for s in starts]))
+            if decision.number_starts:
+                numbers_table = cast(Table, PhoneNumber.__table__)
+                conn.execute(
+                    update(numbers_table).where(numbers_table.c.id == bindparam("b_id"))
+                    .values(recent_starts=bindparam("b_starts")),
+                    [{"b_id": number_id, "b_starts": [s.isoformat() for s in starts]}
+                     for number_id, starts in decision.number_starts.items()])
             return list(decision.calls)
+
+    def _due(self, session: Session, wanted: Mapping[str, int],
+             at: datetime) -> dict[str, list[Target]]:
+        """Each campaign's first ``wanted`` due contacts by ``(due_at, id)``. PostgreSQL: one
+        statement for all campaigns (a LATERAL scan per campaign, skipping locked rows);
+        SQLite, in process, one indexed query per campaign."""
+        due: dict[str, list[Target]] = {c: [] for c in wanted}
+        if not wanted:
+            return due
+        if self._pg:
+            inner = (_target_query()
+                     .where(CampaignContact.campaign_id == _WANTED.c.cid,
+                            CampaignContact.state == "pending",
+                            CampaignContact.next_eligible_at <= at)
+                     .order_by(CampaignContact.next_eligible_at, CampaignContact.id)
+                     .limit(_WANTED.c.n)
+                     .with_for_update(skip_locked=True, of=CampaignContact)
+                     .lateral("due"))
+            query = select(inner).select_from(_WANTED.join(inner, true()))
+            params = {"cids": list(wanted), "ns": list(wanted.values())}
+            for row in session.execute(query, params).mappings():
+                due[row["campaign_id"]].append(_target(row))
+            return due
+        for campaign_id, count in wanted.items():
+            query = (_target_query()
+                     .where(CampaignContact.campaign_id == campaign_id,
+                            CampaignContact.state == "pending",
+                            CampaignContact.next_eligible_at <= at)
+                     .order_by(CampaignContact.next_eligible_at, CampaignContact.id)
+                     .limit(count))
+            due[campaign_id] = [_target(row) for row in session.execute(query).mappings()]
+        return due
 
     # --- calls -----------------------------------------------------------------------------
 
@@ -453,9 +483,14 @@ def _write_claims(conn: Connection, calls: Sequence[NewCall], workspace_id: str,
     per_campaign: dict[str, int] = defaultdict(int)
     for c in calls:
         per_campaign[c.campaign_id] += 1
-    for campaign_id, count in per_campaign.items():
-        _bump(conn, campaign_id, {"contacts_pending": -count, "contacts_active": count,
-                                  "calls_total": count, "calls_in_progress": count})
+    # One statement for every campaign of the claim (a pipeline on PostgreSQL).
+    conn.execute(
+        update(COUNTERS).where(COUNTERS.c.campaign_id == bindparam("b_id"))
+        .values(contacts_pending=COUNTERS.c.contacts_pending - bindparam("b_n"),
+                contacts_active=COUNTERS.c.contacts_active + bindparam("b_n"),
+                calls_total=COUNTERS.c.calls_total + bindparam("b_n"),
+                calls_in_progress=COUNTERS.c.calls_in_progress + bindparam("b_n")),
+        [{"b_id": campaign_id, "b_n": count} for campaign_id, count in per_campaign.items()])
 
 
 def _write_schedule(conn: Connection, changes: Sequence[ScheduleChange], at: datetime) -> None:
