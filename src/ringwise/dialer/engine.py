@@ -106,6 +106,7 @@ class Dialer:
         self._cps_wake: datetime | None = None
         self._fetch_cut: dict[str, int] = {}
         self._uncertain: dict[str, NewCall] = {}  # placement raised: fate unknown
+        self._beat_at: datetime | None = None
         self._more = False
         self._workspaces: dict[str, WorkspaceView] = {}
 
@@ -114,7 +115,10 @@ class Dialer:
     def tick(self) -> TickReport:
         at = self.clock.now()
         self.ticks += 1
-        self.store.heartbeat(self.worker_id, at)
+        # A heartbeat a tenth of the lease old is fresh enough; not a write every tick.
+        if self._beat_at is None or at - self._beat_at >= self.lease / 10 or at < self._beat_at:
+            self.store.heartbeat(self.worker_id, at)
+            self._beat_at = at
         views = self.store.campaigns(ACTIVE_STATUSES)
         self._load_plans(views)
         views = self._advance(views, at)

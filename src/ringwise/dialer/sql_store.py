@@ -313,6 +313,9 @@ class SqlDialerStore:
                  .where(Call.status != "ended",
                         or_(Call.lease_owner.is_(None), Call.lease_owner.not_in(alive)))
                  .order_by(Call.created_at, Call.id).limit(limit))
+        with self.db.reading() as session:  # the usual answer is none: no write lock for it
+            if session.execute(query.with_only_columns(Call.id)).first() is None:
+                return []
         if self._pg:
             query = query.with_for_update(skip_locked=True, of=Call)
         with self.db.transaction() as session:
