@@ -125,9 +125,17 @@ def choose_caller_number(mode: CallerIdMode, numbers: Sequence[OwnedNumber], cal
     ``rotation`` drives ``pool`` and ties in ``local_presence`` (see :func:`rotation_for`);
     ``assigned_number_id`` is the dial-plan assignment, used by ``dial_plan`` only.
     """
+    return choose_from_ordered(mode, canonical_order(numbers), callee, rotation=rotation,
+                               assigned_number_id=assigned_number_id)
+
+
+def choose_from_ordered(mode: CallerIdMode, ordered: tuple[OwnedNumber, ...], callee: Callee,
+                        *, rotation: int = 0,
+                        assigned_number_id: str | None = None) -> CallerIdChoice:
+    """:func:`choose_caller_number` for numbers already in :func:`canonical_order` (the
+    dialer orders a pool once per claim, not once per call)."""
     if mode not in CALLER_ID_MODES:
         raise ValueError(f"unknown caller id mode {mode!r}")
-    ordered = canonical_order(numbers)
     if mode == "dial_plan":
         if assigned_number_id is None:
             return CallerIdChoice(None, "no-dial-plan-number")

@@ -257,7 +257,9 @@ class CampaignContact(Base):
     __tablename__ = "campaign_contacts"
     __table_args__ = (
         UniqueConstraint("campaign_id", "contact_id"),
-        Index("ix_campaign_contacts_due", "campaign_id", "state", "next_eligible_at"),
+        # (due_at, id) is the claim order: with id in the index a LIMIT stops early even when
+        # thousands of contacts share one due instant (a window opening).
+        Index("ix_campaign_contacts_due", "campaign_id", "state", "next_eligible_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)

@@ -37,7 +37,7 @@ from ringwise.core.caller_id import (
     OwnedNumber,
     callee_from_e164,
     canonical_order,
-    choose_caller_number,
+    choose_from_ordered,
     rotation_for,
 )
 from ringwise.core.campaign_lifecycle import earliest_start
@@ -355,8 +355,8 @@ class Dialer:
     # --- claiming (called inside the store's transaction) ----------------------------------
 
     def wanted(self, claim: ClaimInput) -> dict[str, int]:
-        """Due contacts to fetch per campaign: its room, but at most about twice a fair
-        share of the free slots, so 1,000 campaigns do not each fetch the whole workspace's
+        """Due contacts to fetch per campaign: its room, but at most a quarter more than a
+        fair share of the free slots, so 1,000 campaigns do not each fetch the whole workspace's
         free capacity. If that cut leaves slots unused, the tick says ``more`` and the
         worker ticks again at once."""
         # Dials possible now: free slots, and what the numbers' CPS limits allow.
@@ -371,7 +371,8 @@ class Dialer:
         rooms = {cid: room for cid, room in rooms.items() if room > 0}
         if not rooms:
             return wanted
-        cap = 2 * -(-free // len(rooms)) + 1
+        share = -(-free // len(rooms))
+        cap = share + share // 4 + 1
         for campaign_id, room in rooms.items():
             wanted[campaign_id] = min(room, cap)
             if room > cap:
@@ -435,7 +436,7 @@ class Dialer:
         # Only local presence needs to know where the callee is.
         callee = callee_from_e164(target.phone) if plan.caller_mode == "local_presence" \
             else Callee(target.phone)
-        choice = choose_caller_number(plan.caller_mode, pool, callee,
+        choice = choose_from_ordered(plan.caller_mode, pool, callee,
                                       rotation=rotation_for(target.id, target.attempts + 1),
                                       assigned_number_id=target.caller_number_id)
         return None if choice.number is None else by_id[choice.number.id]

@@ -14,7 +14,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final, cast
 
-from sqlalchemy import Integer, String, Table, bindparam, func, or_, select, true, update
+from sqlalchemy import Integer, String, Table, any_, bindparam, func, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.orm import Session
@@ -441,6 +441,11 @@ _CALL_COLUMNS: Final = (
     "lease_owner", "created_at", "updated_at", "started_at")
 
 
+def cast_ids(ids: list[str]) -> Any:
+    """A list of ids as one PostgreSQL array parameter (not one placeholder per id)."""
+    return bindparam("ids", ids, type_=postgresql.ARRAY(String))
+
+
 def _stored_instant(conn: Connection, at: datetime) -> Any:
     """``at`` as the UTCDateTime column stores it on this database (for driver-level rows)."""
     process = UTCDateTime().dialect_impl(conn.dialect).bind_processor(conn.dialect)
@@ -478,7 +483,8 @@ def _write_claims(conn: Connection, calls: Sequence[NewCall], workspace_id: str,
         chunk = [c.target_id for c in calls[start:start + 1_000]]
         # Claimed contacts were scheduled, so their zones are stored; attempt = attempts + 1.
         conn.execute(
-            update(CC).where(CC.c.id.in_(chunk))
+            update(CC).where(CC.c.id == any_(cast_ids(chunk)) if conn.dialect.name == "postgresql"
+                             else CC.c.id.in_(chunk))
             .values(state="active", attempts=CC.c.attempts + 1,
                     first_attempt_at=func.coalesce(CC.c.first_attempt_at, at),
                     last_attempt_at=at, next_eligible_at=None, window_end=None,

@@ -38,6 +38,12 @@ def upgrade() -> None:
         batch_op.create_index("ix_calls_status_lease", ["status", "lease_owner"], unique=False)
 
     with op.batch_alter_table("campaign_contacts", schema=None) as batch_op:
+        batch_op.drop_index("ix_campaign_contacts_due")
+        batch_op.create_index(
+            "ix_campaign_contacts_due",
+            ["campaign_id", "state", "next_eligible_at", "id"],
+            unique=False,
+        )
         batch_op.add_column(
             sa.Column("window_end", ringwise.db.types.UTCDateTime(timezone=True), nullable=True)
         )
@@ -64,7 +70,6 @@ def upgrade() -> None:
         )
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("phone_numbers", schema=None) as batch_op:
         batch_op.drop_column("recent_starts")
@@ -75,6 +80,10 @@ def downgrade() -> None:
         batch_op.drop_column("first_attempt_at")
         batch_op.drop_column("timezones")
         batch_op.drop_column("window_end")
+        batch_op.drop_index("ix_campaign_contacts_due")
+        batch_op.create_index(
+            "ix_campaign_contacts_due", ["campaign_id", "state", "next_eligible_at"], unique=False
+        )
 
     with op.batch_alter_table("calls", schema=None) as batch_op:
         batch_op.drop_index("ix_calls_status_lease")
