@@ -30,6 +30,7 @@ ROUTER_MODULES = (
     "contacts",
     "contact_lists",
     "campaigns",
+    "preflight",
     "calls",
     "settings",
     "api_keys",

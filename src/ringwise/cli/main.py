@@ -22,12 +22,13 @@ def version() -> None:
 
 
 def _register() -> None:
-    from ringwise.cli import admin, quickstart, serve, worker
+    from ringwise.cli import admin, quickstart, serve, simulate, worker
 
     admin.register(app)
     serve.register(app)
     worker.register(app)
     quickstart.register(app)
+    simulate.register(app)
     try:
         from ringwise.cli import import_cmd
     except ImportError:  # pragma: no cover - only while the module is being written

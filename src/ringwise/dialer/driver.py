@@ -47,9 +47,10 @@ def drive(dialer: Dialer, clock: ManualClock, provider: SupportsNextEvent, *,
             return DriveResult(ticks, now, "done")
         if report.more:
             continue
-        candidates = [t for t in (report.wake_at,
-                                  provider.next_event_at(terminal_only=True),
-                                  dialer.store.next_due(now))
+        ending = provider.next_event_at(terminal_only=True)
+        if ending is not None and ending <= now:
+            continue  # a call ended at this very instant (refused at once): apply it now
+        candidates = [t for t in (report.wake_at, ending, dialer.store.next_due(now))
                       if t is not None and t > now]
         if candidates:
             following = min(candidates)

@@ -136,6 +136,10 @@ class Dialer:
             claimed.extend(self.store.claim(workspace_id, at, self.worker_id,
                                             _Decider(self, at)))
         placed = self._place(claimed, at)
+        if ended and not placed and not self._more:
+            # The last calls of a campaign may have ended just now: complete it at this
+            # instant, not at the next tick (the simulator's next tick may be days later).
+            self._advance(self.store.campaigns(("running",)), at)
         return TickReport(at, placed, events, ended, scheduled, reconciled,
                           self._wake(at, views), self._more)
 
