@@ -43,6 +43,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
+from functools import lru_cache
 from typing import Final
 
 MIN_PRIORITY: Final = 1
@@ -232,6 +233,12 @@ class StartLog:
         """The starts that can still limit a later start (the last period's)."""
         after = self.at - self.window.period
         return tuple(s for s in self.starts if s > after)
+
+
+@lru_cache(maxsize=256)
+def rate_window(limit_cps: float) -> RateWindow:
+    """:meth:`RateWindow.per_second`, cached: a dialer asks for the same few limits often."""
+    return RateWindow.per_second(limit_cps)
 
 
 def _offsets(starts: Sequence[datetime], at: datetime) -> list[int]:

@@ -275,7 +275,7 @@ _Geography = tuple[str | None, str | None, str | None, tuple[str, ...]]
 _geography: dict[tuple[str, int, int], _Geography] = {}
 
 
-@lru_cache(maxsize=20_000)
+@lru_cache(maxsize=131_072)  # a campaign's contacts are described again at each call
 def describe(e164: str) -> PhoneInfo:
     """Country, region (state), area code and candidate time zones of an E.164 number.
 

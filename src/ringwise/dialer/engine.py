@@ -65,6 +65,7 @@ from ringwise.telephony.port import Accepted, CallEvent, DialRequest, TelephonyP
 log = logging.getLogger("ringwise.dialer")
 
 ACTIVE_STATUSES: Final = ("scheduled", "running", "paused")
+WORKSPACE_REFRESH_TICKS: Final = 256  # how often workspace settings are re-read for plans
 SCHEDULE_BATCH: Final = 5_000
 DEFAULT_LEASE: Final = timedelta(seconds=60)
 _EMPTY: Final[tuple[datetime, ...]] = ()
@@ -109,6 +110,8 @@ class Dialer:
         self._beat_at: datetime | None = None
         self._more = False
         self._workspaces: dict[str, WorkspaceView] = {}
+        self._status: dict[str, str] = {}  # campaign statuses as of this tick
+        self._pools: dict[str, tuple[tuple[tuple[str, str], ...], tuple[OwnedNumber, ...]]] = {}
 
     # --- the tick --------------------------------------------------------------------------
 
@@ -146,16 +149,28 @@ class Dialer:
     # --- campaigns -------------------------------------------------------------------------
 
     def _load_plans(self, views: Sequence[CampaignView]) -> None:
-        workspace_ids = {v.workspace_id for v in views}
-        self._workspaces = self.store.workspaces(workspace_ids) if workspace_ids else {}
-        for view in views:
-            plan = self._plans.get(view.id)
-            if plan is not None and plan.view.updated_at == view.updated_at:
-                self._plans[view.id] = replace(plan, view=view)  # fresh counters
-                continue
-            broken = self._broken.get(view.id)
-            if broken is not None and broken[0] == view.updated_at:
-                continue
+        """Compile the settings of new or changed campaigns (and, now and then, of those
+        whose workspace changed); the views' live counters are read from the views."""
+        self._status = {view.id: view.status for view in views}
+        if self.ticks % WORKSPACE_REFRESH_TICKS == 1:
+            fresh = self.store.workspaces({v.workspace_id for v in views})
+            for plan_id, compiled in list(self._plans.items()):
+                workspace_id = compiled.view.workspace_id
+                if fresh.get(workspace_id) != self._workspaces.get(workspace_id):
+                    del self._plans[plan_id]
+            self._workspaces = fresh
+        stale = [view for view in views
+                 if (plan := self._plans.get(view.id)) is None
+                 or plan.view.updated_at != view.updated_at]
+        stale = [view for view in stale
+                 if (broken := self._broken.get(view.id)) is None
+                 or broken[0] != view.updated_at]
+        if not stale:
+            return
+        missing = {v.workspace_id for v in stale} - set(self._workspaces)
+        if missing:
+            self._workspaces.update(self.store.workspaces(missing))
+        for view in stale:
             try:
                 self._plans[view.id] = compile_plan(view, self._workspaces[view.workspace_id])
                 self._broken.pop(view.id, None)
@@ -259,7 +274,7 @@ class Dialer:
         assert state.outcome is not None
         plan = self._plans.get(view.campaign_id)
         ended_at = state.ended_at or at
-        if plan is None or plan.view.status not in ("scheduled", "running", "paused"):
+        if plan is None or self._status.get(view.campaign_id) not in ACTIVE_STATUSES:
             return AttemptEnd(view.campaign_contact_id, view.campaign_id, state.outcome,
                               reason="campaign-closed")
         decision = decide(plan.policy, state.outcome, attempts_made=view.attempt,
@@ -397,7 +412,7 @@ class Dialer:
         for view in order:
             plan = self._plans[view.id]
             numbers = plan.usable_numbers(claim.numbers)
-            pool = canonical_order(owned(n) for n in numbers)
+            pool = self._pool(plan.id, numbers)
             by_id = {n.id: n for n in numbers}
             left = grants[view.id]
             for target in due.get(view.id, ()):
@@ -415,7 +430,7 @@ class Dialer:
                 log_ = logs.get(number.id)
                 if log_ is None:
                     log_ = logs[number.id] = pacing.StartLog(
-                        pacing.RateWindow.per_second(number.cps_limit), number.recent_starts, at)
+                        pacing.rate_window(number.cps_limit), number.recent_starts, at)
                 if not log_.allows_one():
                     wake = log_.next_start_at()
                     self._cps_wake = wake if self._cps_wake is None else min(self._cps_wake,
@@ -432,6 +447,14 @@ class Dialer:
             # have had more due than was fetched: the next tick, at once, looks further.
             self._more = True
         return ClaimDecision(tuple(calls), tuple(schedule), number_starts)
+
+    def _pool(self, campaign_id: str, numbers: Sequence[NumberView]) -> tuple[OwnedNumber, ...]:
+        """The campaign's numbers in canonical order, sorted again only when they change."""
+        key = tuple((n.id, n.e164) for n in numbers)
+        cached = self._pools.get(campaign_id)
+        if cached is None or cached[0] != key:
+            cached = self._pools[campaign_id] = (key, canonical_order(owned(n) for n in numbers))
+        return cached[1]
 
     def _caller_number(self, plan: CampaignPlan, pool: tuple[OwnedNumber, ...],
                        by_id: Mapping[str, NumberView], target: Target) -> NumberView | None:
@@ -501,8 +524,12 @@ def _placed_view(call: NewCall, worker_id: str) -> CallView:
 
 def _cps_budget(claim: ClaimInput) -> int:
     """Dial starts the workspace's numbers allow at this instant, together."""
-    return sum(pacing.StartLog(pacing.RateWindow.per_second(n.cps_limit), n.recent_starts,
-                               claim.at).room() for n in claim.numbers)
+    total = 0
+    for number in claim.numbers:
+        window = pacing.rate_window(number.cps_limit)
+        total += pacing.StartLog(window, number.recent_starts, claim.at).room() \
+            if number.recent_starts else window.max_starts
+    return total
 
 
 def _free_slots(claim: ClaimInput) -> int:
