@@ -65,6 +65,7 @@ from ringwise.telephony.port import Accepted, CallEvent, DialRequest, TelephonyP
 log = logging.getLogger("ringwise.dialer")
 
 ACTIVE_STATUSES: Final = ("scheduled", "running", "paused")
+CPS_BUDGET_FROM: Final = 16  # free slots from which a claim's fetch is bounded by CPS room
 WORKSPACE_REFRESH_TICKS: Final = 256  # how often workspace settings are re-read for plans
 SCHEDULE_BATCH: Final = 5_000
 DEFAULT_LEASE: Final = timedelta(seconds=60)
@@ -378,8 +379,11 @@ class Dialer:
         fair share of the free slots, so 1,000 campaigns do not each fetch the whole workspace's
         free capacity. If that cut leaves slots unused, the tick says ``more`` and the
         worker ticks again at once."""
-        # Dials possible now: free slots, and what the numbers' CPS limits allow.
-        free = min(_free_slots(claim), _cps_budget(claim))
+        # Dials possible now: free slots, and what the numbers' CPS limits allow (worth
+        # counting only for claims big enough that it saves fetching).
+        free = _free_slots(claim)
+        if free > CPS_BUDGET_FROM:
+            free = min(free, _cps_budget(claim))
         self._fetch_cut.clear()
         wanted: dict[str, int] = {}
         if free <= 0:
