@@ -25,20 +25,17 @@ import os
 import platform
 import statistics
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import httpx  # noqa: E402
-import psycopg  # noqa: E402
+from common import scratch_database  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
 from ringwise.api.app import create_app  # noqa: E402
@@ -49,24 +46,7 @@ from ringwise.services import workspaces  # noqa: E402
 from ringwise.settings import Settings  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "campaigns.json"
-PG_SERVER = os.environ.get("RINGWISE_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 CONTACTS = 10_000
-
-
-@contextmanager
-def database(engine: str) -> Iterator[str]:
-    if engine == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            yield f"sqlite:///{tmp}/bench.db"
-        return
-    name = f"rw_bench_campaigns_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{PG_SERVER}/{name}"
-    finally:
-        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def phones(batch: int) -> list[dict[str, Any]]:
@@ -95,7 +75,7 @@ def summary(samples: list[float], unit: float = 1.0) -> dict[str, float]:
 
 
 def bench(engine: str, runs: int, gets: int) -> dict[str, Any]:
-    with database(engine) as url:
+    with scratch_database(engine, "campaigns") as url:
         upgrade(url)
         db = Database(url)
         clock = ManualClock(datetime(2026, 3, 2, 15, 0, tzinfo=UTC))

@@ -16,22 +16,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import psycopg  # noqa: E402
+from common import scratch_database  # noqa: E402
 from sqlalchemy import update  # noqa: E402
 
 from ringwise.clock import ManualClock  # noqa: E402
@@ -43,27 +40,10 @@ from ringwise.dialer.sql_store import SqlDialerStore  # noqa: E402
 from ringwise.telephony.simulated import SimulatedCarrier  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "claims.json"
-PG_SERVER = os.environ.get("RINGWISE_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 WORKSPACES = 10
 NUMBERS_PER_WORKSPACE = 20
 NUMBER_CPS = 100.0
-
-
-@contextmanager
-def database(engine: str) -> Iterator[str]:
-    if engine == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            yield f"sqlite:///{tmp}/bench.db"
-        return
-    name = f"rw_bench_claims_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{PG_SERVER}/{name}"
-    finally:
-        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _stamp(dialect: str, value: datetime) -> Any:
@@ -154,7 +134,7 @@ def populate(db: Database, contacts: int, campaigns: int) -> list[str]:
 
 
 def run(engine: str, contacts: int, campaigns: int, target: int) -> dict[str, Any]:
-    with database(engine) as url:
+    with scratch_database(engine, "claims") as url:
         upgrade(url)
         db = Database(url)
         started = time.perf_counter()

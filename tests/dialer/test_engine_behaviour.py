@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from ringwise.api.schemas.campaigns import CallerId, RetrySettings, Schedule, VoicemailSettings
@@ -166,3 +167,40 @@ def test_carrier_refusals_end_the_attempt_and_follow_the_retry_policy() -> None:
     reasons = {c.state.ended_reason for c in store.call_rows()}
     assert "carrier-rejected-cps" in reasons
     assert all(r.state in ("done", "skipped") for r in store.contact_rows("c"))
+
+
+def test_numbers_at_their_cps_limit_do_not_make_the_dialer_spin() -> None:
+    """Two campaigns sharing a slow number (one start per 2 s), fetching in shares: a tick
+    that can dial nobody must not ask to tick again at the same instant (it once did, for
+    ever)."""
+    store = world(limit=5)
+    store.add_number(NumberView("slow", "ws", "+12125550999", "simulated", "US", "NY", "212",
+                                0.5, ()))
+    for campaign_id in ("a", "b"):
+        store.add_campaign(CampaignView(
+            id=campaign_id, workspace_id="ws", status="running", priority=10,
+            concurrency_limit=0, never_ending=False, channel=None, assistant_id=None,
+            schedule=Schedule().model_dump(mode="json"),
+            retry=RetrySettings.model_validate({"auto_retry": False}).model_dump(mode="json"),
+            caller_id=CallerId.model_validate({"mode": "fixed",
+                                               "phone_number_ids": ["slow"]}).stored(),
+            voicemail=VoicemailSettings().model_dump(mode="json"), opening_message="Hi",
+            first_message=None, voicemail_message=None, updated_at=MONDAY, started_at=MONDAY,
+            contacts_total=0, contacts_pending=0, contacts_active=0, in_flight=0))
+        add(store, campaign_id, ny(10, start=100 if campaign_id == "a" else 200))
+    clock = ManualClock(MONDAY)
+    carrier = SimulatedCarrier(seed=3)
+    dialer = Dialer(store, carrier, clock, worker_id="w")
+    ticks = 0
+
+    def count(_: object) -> None:
+        nonlocal ticks
+        ticks += 1
+        assert ticks < 2_000, "the dialer is spinning"
+
+    result = drive(dialer, clock, carrier, until=MONDAY + timedelta(hours=3),
+                   done=lambda: not store.campaigns(["running"]), on_tick=count)
+    assert result.reason == "done"
+    starts = sorted(c.state.dialing_at for c in store.call_rows())
+    assert len(starts) == 20
+    assert all(b - a >= timedelta(seconds=2) for a, b in pairwise(starts))

@@ -19,9 +19,9 @@ future, else straight to *running*; ``resume`` does the same from *paused*. ``be
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta, timezone
-from typing import Final, Literal, get_args
+from typing import Any, Final, Literal, get_args
 
 from ringwise.errors import InvalidTransition
 
@@ -107,6 +107,17 @@ def earliest_start(*, start_at: datetime | None = None, local_start_at: datetime
         first = min(run_dates)
         bounds.append(datetime.combine(first, time(0, 0), EARLIEST_OFFSET).astimezone(UTC))
     return max(bounds) if bounds else None
+
+
+def schedule_start(schedule: Mapping[str, Any]) -> datetime | None:
+    """:func:`earliest_start` of a stored ``schedule`` document (ISO strings; messaging-only
+    runs count too: sending is activity)."""
+    start_at, local = schedule.get("start_at"), schedule.get("local_start_at")
+    runs = schedule.get("runs") or ()
+    return earliest_start(
+        start_at=datetime.fromisoformat(start_at) if start_at else None,
+        local_start_at=datetime.fromisoformat(local) if local else None,
+        run_dates=[date.fromisoformat(run["start_date"]) for run in runs])
 
 
 def starts_in_future(now: datetime, first_instant: datetime | None) -> bool:

@@ -37,9 +37,15 @@ def drive(dialer: Dialer, clock: ManualClock, provider: SupportsNextEvent, *,
     """Tick ``dialer`` at every instant something can happen, until ``done()`` is true,
     ``until`` is reached, or (without ``idle_step``) nothing is left that could happen."""
     ticks = 0
+    same_instant, last_at = 0, None
     while True:
         report = dialer.tick()
         ticks += 1
+        same_instant = same_instant + 1 if report.at == last_at else 0
+        last_at = report.at
+        if same_instant > MAX_TICKS_PER_INSTANT:
+            raise RuntimeError(f"the dialer made no progress in {same_instant} ticks at "
+                               f"{report.at.isoformat()}: a bug, please report it")
         if on_tick is not None:
             on_tick(report)
         now = clock.now()
@@ -70,3 +76,4 @@ def drive(dialer: Dialer, clock: ManualClock, provider: SupportsNextEvent, *,
 
 
 _TINY = timedelta(microseconds=1)
+MAX_TICKS_PER_INSTANT = 1_000_000  # a stale backlog re-ticks once per fetch; a spin never ends

@@ -26,7 +26,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Final
 
 from ringwise.clock import Clock
@@ -40,7 +40,7 @@ from ringwise.core.caller_id import (
     choose_from_ordered,
     rotation_for,
 )
-from ringwise.core.campaign_lifecycle import earliest_start
+from ringwise.core.campaign_lifecycle import schedule_start
 from ringwise.core.retry_policy import Done, decide
 from ringwise.core.windows import is_open
 from ringwise.dialer.plans import CampaignPlan, call_id_for, compile_plan, owned
@@ -186,7 +186,7 @@ class Dialer:
         for view in views:
             plan = self._plans.get(view.id)
             if view.status == "scheduled":
-                first = _first_instant(view)
+                first = schedule_start(view.schedule)
                 if (first is None or first <= at) and self.store.set_campaign_status(
                         view.id, "scheduled", "running", at):
                     view = replace(view, status="running")
@@ -445,10 +445,12 @@ class Dialer:
                 left -= 1
         # Starts older than one period can no longer limit anything.
         number_starts = {number_id: log_.kept() for number_id, log_ in logs.items()}
-        if len(calls) < _free_slots(claim) and (schedule or any(
-                len(due.get(cid, ())) >= cut for cid, cut in self._fetch_cut.items())):
+        if len(calls) < _free_slots(claim) and (schedule or (calls and any(
+                len(due.get(cid, ())) >= cut for cid, cut in self._fetch_cut.items()))):
             # Slots are left and stale windows took places in the fetch, or a campaign may
-            # have had more due than was fetched: the next tick, at once, looks further.
+            # have had more due than was fetched: the next tick, at once, looks further. Only
+            # after progress (contacts rescheduled or dialed): otherwise it would find the
+            # same (say every number at its CPS limit) and loop.
             self._more = True
         return ClaimDecision(tuple(calls), tuple(schedule), number_starts)
 
@@ -496,7 +498,7 @@ class Dialer:
         for view in views:
             plan = self._plans.get(view.id)
             if view.status == "scheduled":
-                first = _first_instant(view)
+                first = schedule_start(view.schedule)
                 if first is not None and first > at:
                     candidates.append(first)
             if plan is not None and plan.end_at is not None and plan.end_at > at:
@@ -545,13 +547,4 @@ def _free_slots(claim: ClaimInput) -> int:
 def _total(view: CampaignView) -> int:
     return view.contacts_total  # grows when contacts are added: new ones need scheduling
 
-
-def _first_instant(view: CampaignView) -> datetime | None:
-    schedule = view.schedule
-    start_at, local = schedule.get("start_at"), schedule.get("local_start_at")
-    runs = schedule.get("runs") or ()
-    return earliest_start(
-        start_at=datetime.fromisoformat(start_at) if start_at else None,
-        local_start_at=datetime.fromisoformat(local) if local else None,
-        run_dates=[date.fromisoformat(r["start_date"]) for r in runs])
 

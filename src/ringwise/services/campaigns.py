@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -553,17 +552,6 @@ def _apply_dial_plan(ctx: Ctx, campaign: Campaign, caller_id: CallerId,
 
 # --- lifecycle ------------------------------------------------------------------------------
 
-def first_instant(schedule: dict[str, Any]) -> datetime | None:
-    """The schedule's earliest possible call instant (stored form), see core.lifecycle."""
-    start_at = schedule.get("start_at")
-    local = schedule.get("local_start_at")
-    runs = schedule.get("runs") or ()  # messaging-only runs too: sending is activity
-    return lifecycle.earliest_start(
-        start_at=datetime.fromisoformat(start_at) if start_at else None,
-        local_start_at=datetime.fromisoformat(local) if local else None,
-        run_dates=[date.fromisoformat(r["start_date"]) for r in runs])
-
-
 def _not_ready(message: str, field: str) -> Conflict:
     return Conflict(f"cannot start: {message}", code="not_ready", field=field)
 
@@ -616,7 +604,7 @@ def apply_action(ctx: Ctx, campaign_id: str, action: str) -> Campaign:
     campaign = lock_campaign(ctx, campaign_id)
     if action not in lifecycle.API_ACTIONS:
         raise NotFound(f"'{action}' is not a campaign action")
-    future = lifecycle.starts_in_future(ctx.now, first_instant(campaign.schedule))
+    future = lifecycle.starts_in_future(ctx.now, lifecycle.schedule_start(campaign.schedule))
     new_status = lifecycle.transition(campaign.status, action, starts_in_future=future)
     if action == "start":
         check_startable(ctx, campaign)
