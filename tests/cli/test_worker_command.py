@@ -42,16 +42,6 @@ def cli_process(*args: str, env: dict[str, str] | None = None,
                                 stderr=subprocess.STDOUT)
 
 
-@pytest.fixture
-def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
-    started: list[subprocess.Popen[bytes]] = []
-    yield started
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
-
-
 def test_worker_help() -> None:
     result = runner.invoke(app, ["worker", "--help"])
     assert result.exit_code == 0, result.output

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -142,17 +142,6 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str,
 
 
 # --- a real worker process, killed -9 --------------------------------------------------------
-
-@pytest.fixture
-def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
-    """Worker processes started by a test; killed if still running at its end."""
-    started: list[subprocess.Popen[bytes]] = []
-    yield started
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
-
 
 def test_worker_killed_mid_campaign_recovers(
         client: TestClient, db: Database, db_url: str, tmp_path: Path,

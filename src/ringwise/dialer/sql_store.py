@@ -101,12 +101,12 @@ class SqlDialerStore:
             .order_by(Campaign.id))
         with self.db.reading() as session:
             rows = session.execute(query).all()
-        return [_campaign_view(c, k, first, voicemail) for c, k, first, voicemail in rows]
+        return [campaign_view(c, k, first, voicemail) for c, k, first, voicemail in rows]
 
     def workspaces(self, ids: Collection[str]) -> dict[str, WorkspaceView]:
         with self.db.reading() as session:
             rows = session.scalars(select(Workspace).where(Workspace.id.in_(list(ids)))).all()
-        return {w.id: _workspace_view(w) for w in rows}
+        return {w.id: workspace_view(w) for w in rows}
 
     def numbers(self, workspace_id: str) -> list[NumberView]:
         with self.db.reading() as session:
@@ -147,13 +147,13 @@ class SqlDialerStore:
     # --- scheduling ------------------------------------------------------------------------
 
     def unscheduled(self, campaign_id: str, limit: int) -> list[Target]:
-        query = (_target_query()
+        query = (target_query()
                  .where(CampaignContact.campaign_id == campaign_id,
                         CampaignContact.state == "pending",
                         CampaignContact.next_eligible_at.is_(None))
                  .order_by(CampaignContact.id).limit(limit))
         with self.db.reading() as session:
-            return [_target(row) for row in session.execute(query).mappings()]
+            return [target_of(row) for row in session.execute(query).mappings()]
 
     def save_schedule(self, changes: Sequence[ScheduleChange], at: datetime) -> None:
         if not changes:
@@ -197,8 +197,8 @@ class SqlDialerStore:
                 select(PhoneNumber).where(PhoneNumber.workspace_id == workspace_id)
                 .order_by(PhoneNumber.number, PhoneNumber.id)).all()
             claim = ClaimInput(
-                at=at, workspace=_workspace_view(workspace),
-                campaigns=tuple(_campaign_view(c, k, f, v) for c, k, f, v in rows),
+                at=at, workspace=workspace_view(workspace),
+                campaigns=tuple(campaign_view(c, k, f, v) for c, k, f, v in rows),
                 workspace_in_flight=int(in_flight),
                 numbers=tuple(_number_view(n) for n in numbers))
             wanted = decider.wanted(claim)
@@ -224,7 +224,7 @@ class SqlDialerStore:
         if not wanted:
             return due
         if self._pg:
-            inner = (_target_query()
+            inner = (target_query()
                      .where(CampaignContact.campaign_id == _WANTED.c.cid,
                             CampaignContact.state == "pending",
                             CampaignContact.next_eligible_at <= at)
@@ -235,16 +235,16 @@ class SqlDialerStore:
             query = select(inner).select_from(_WANTED.join(inner, true()))
             params = {"cids": list(wanted), "ns": list(wanted.values())}
             for row in session.execute(query, params).mappings():
-                due[row["campaign_id"]].append(_target(row))
+                due[row["campaign_id"]].append(target_of(row))
             return due
         for campaign_id, count in wanted.items():
-            query = (_target_query()
+            query = (target_query()
                      .where(CampaignContact.campaign_id == campaign_id,
                             CampaignContact.state == "pending",
                             CampaignContact.next_eligible_at <= at)
                      .order_by(CampaignContact.next_eligible_at, CampaignContact.id)
                      .limit(count))
-            due[campaign_id] = [_target(row) for row in session.execute(query).mappings()]
+            due[campaign_id] = [target_of(row) for row in session.execute(query).mappings()]
         return due
 
     # --- calls -----------------------------------------------------------------------------
@@ -327,9 +327,9 @@ class SqlDialerStore:
         return [_call_view(row) for row in rows]
 
 
-# --- row shapes ------------------------------------------------------------------------------
+# --- row shapes (also used by the preflight route, which reads the same rows) -------------
 
-def _campaign_view(c: Campaign, k: CampaignCounters, first_message: str | None,
+def campaign_view(c: Campaign, k: CampaignCounters, first_message: str | None,
                    voicemail_message: str | None) -> CampaignView:
     return CampaignView(
         id=c.id, workspace_id=c.workspace_id, status=c.status, priority=c.priority,
@@ -342,7 +342,7 @@ def _campaign_view(c: Campaign, k: CampaignCounters, first_message: str | None,
         contacts_active=k.contacts_active, in_flight=k.calls_in_progress)
 
 
-def _workspace_view(w: Workspace) -> WorkspaceView:
+def workspace_view(w: Workspace) -> WorkspaceView:
     hours = tuple(w.business_hours) if w.business_hours else None
     return WorkspaceView(w.id, w.timezone, hours, w.concurrency_limit, w.concurrency_rate)
 
@@ -353,7 +353,7 @@ def _number_view(n: PhoneNumber) -> NumberView:
                       n.area_code, n.cps_limit, starts)
 
 
-def _target_query() -> Any:
+def target_query() -> Any:
     return (select(CampaignContact.id, CampaignContact.campaign_id, CampaignContact.contact_id,
                    Contact.phone, Contact.timezone.label("contact_timezone"),
                    CampaignContact.timezones, CampaignContact.attempts,
@@ -364,7 +364,7 @@ def _target_query() -> Any:
             .join(Contact, Contact.id == CampaignContact.contact_id))
 
 
-def _target(row: RowMapping) -> Target:
+def target_of(row: RowMapping) -> Target:
     variables: dict[str, Any] = dict(row["custom_fields"] or {})
     for name in _VARIABLE_COLUMNS:
         if row[name] is not None:

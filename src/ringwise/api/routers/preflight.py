@@ -19,7 +19,7 @@ from ringwise.api.schemas.preflight import CampaignPreflight, NotReady, Prefligh
 from ringwise.db.models import Assistant, Campaign, CampaignContact
 from ringwise.dialer.plans import compile_plan
 from ringwise.dialer.preflight import preflight
-from ringwise.dialer.sql_store import _campaign_view, _target, _target_query, _workspace_view
+from ringwise.dialer.sql_store import campaign_view, target_of, target_query, workspace_view
 from ringwise.errors import Conflict, RingwiseError
 from ringwise.services import campaigns
 from ringwise.services.context import Ctx
@@ -49,17 +49,17 @@ def get_preflight(campaign_id: str, ctx: Ctx = Depends(get_ctx)) -> CampaignPref
             .where(Assistant.id == campaign.assistant_id)).first()
         if row is not None:
             messages = (row[0], row[1])
-    view = _campaign_view(campaign, counters, *messages)
+    view = campaign_view(campaign, counters, *messages)
     try:
-        plan = compile_plan(view, _workspace_view(ctx.workspace))
+        plan = compile_plan(view, workspace_view(ctx.workspace))
     except (ValueError, KeyError) as exc:
         head, sep, _ = str(exc).partition(": ")
         raise Conflict(f"the campaign cannot be dialed: {exc}", code="not_dialable",
                        field=head if sep else None) from None
-    query = (_target_query().where(CampaignContact.campaign_id == campaign.id,
+    query = (target_query().where(CampaignContact.campaign_id == campaign.id,
                                    CampaignContact.state == "pending")
              .order_by(CampaignContact.id))
-    targets = (_target(row) for row in ctx.session.execute(query).mappings())
+    targets = (target_of(row) for row in ctx.session.execute(query).mappings())
     report = preflight(plan, targets, ctx.now)
     return CampaignPreflight(
         campaign_id=campaign.id, status=campaign.status, at=report.at,
