@@ -30,6 +30,7 @@ ROUTER_MODULES = (
     "contacts",
     "contact_lists",
     "campaigns",
+    "dnc",
     "preflight",
     "calls",
     "settings",

@@ -20,6 +20,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -56,6 +58,9 @@ class Workspace(Base):
     concurrency_limit: Mapped[int] = mapped_column(Integer, default=10)
     concurrency_rate: Mapped[int] = mapped_column(Integer, default=100)
     campaigns_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Compliance settings (api.schemas.settings.ComplianceSettings), only the keys the
+    # workspace set; services.compliance_settings.settings_of fills in the defaults.
+    compliance: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc, nullable=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -164,6 +169,11 @@ class Contact(Base):
     utm_content: Mapped[str | None] = mapped_column(String(255))
     custom_fields: Mapped[dict[str, Any] | None]
     metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONDoc)
+    # Consent to be called: express_written | express | existing_business_relationship | none
+    consent_basis: Mapped[str | None] = mapped_column(String(32))
+    consent_at: Mapped[datetime | None]
+    # When the number was last scrubbed against a national do-not-call registry.
+    registry_scrubbed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -206,6 +216,10 @@ class Campaign(Base):
     concurrency_limit: Mapped[int] = mapped_column(Integer, default=0)
     never_ending: Mapped[bool] = mapped_column(Boolean, default=False)
     auto_start: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Telemarketing: calls need recorded consent and the identity / opt-out opening.
+    telemarketing: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Debt collection (CFPB Regulation F): its call-frequency limits apply.
+    regulation_f: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     opening_message: Mapped[str | None] = mapped_column(Text)
     campaign_context: Mapped[str | None] = mapped_column(Text)
     # Settings sections, each validated by its pydantic schema before it is stored.
@@ -293,6 +307,7 @@ class Call(Base):
         Index("ix_calls_workspace_created", "workspace_id", "created_at", "id"),
         Index("ix_calls_campaign_status", "campaign_id", "status"),
         Index("ix_calls_status_lease", "status", "lease_owner"),
+        Index("ix_calls_workspace_phone_created", "workspace_id", "to_number", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -345,3 +360,68 @@ class Worker(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     started_at: Mapped[datetime]
     heartbeat_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class DncEntry(Base):
+    """One pattern of a do-not-call list: the workspace's list (``campaign_id`` NULL) or a
+    campaign's suppression list. ``pattern`` is an E.164 number ("+12125550100") or a prefix
+    wildcard ("+1212*", "+4420*"); see ``core.compliance.dnc``. The dialer asks for
+    ``pattern IN candidate_patterns(phone)``, served by ``ix_dnc_entries_workspace_pattern``."""
+
+    __tablename__ = "dnc_entries"
+    __table_args__ = (
+        # One pattern once per list. Two partial indexes, because NULLs are distinct in a
+        # plain unique index (the workspace list would accept duplicates).
+        Index("uq_dnc_entries_workspace_list", "workspace_id", "pattern", unique=True,
+              sqlite_where=text("campaign_id IS NULL"),
+              postgresql_where=text("campaign_id IS NULL")),
+        Index("uq_dnc_entries_campaign_list", "campaign_id", "pattern", unique=True,
+              sqlite_where=text("campaign_id IS NOT NULL"),
+              postgresql_where=text("campaign_id IS NOT NULL")),
+        Index("ix_dnc_entries_workspace_pattern", "workspace_id", "pattern"),
+        # Listing one list newest first (cursor pagination).
+        Index("ix_dnc_entries_list_created", "workspace_id", "campaign_id", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    # No index of its own: the composite indexes lead with workspace_id.
+    workspace_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("workspaces.id", ondelete="CASCADE"))
+    campaign_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("campaigns.id", ondelete="CASCADE"))
+    pattern: Mapped[str] = mapped_column(String(24))
+    kind: Mapped[str] = mapped_column(String(16))  # number | area_code
+    source: Mapped[str] = mapped_column(String(16))  # api | csv | opt_out | call
+    reason: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+
+
+class ComplianceLog(Base):
+    """One dial-time compliance decision (dialed, blocked, deferred) and what it was based
+    on: the record a regulator or a court asks for, kept for years.
+
+    ``call_id`` is deliberately not a foreign key: blocked and deferred decisions have no
+    call, the log row may be written before the call row in the dialer's transaction, and
+    calls (transcripts, recordings: personal data) may be purged by retention long before the
+    5-year record must go; a SET NULL key would then erase the link the record exists for."""
+
+    __tablename__ = "compliance_log"
+    __table_args__ = (
+        Index("ix_compliance_log_campaign_at", "campaign_id", "at"),
+        Index("ix_compliance_log_call_id", "call_id"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    workspace_id: Mapped[str] = _ws_fk()
+    campaign_id: Mapped[str] = mapped_column(ID, ForeignKey("campaigns.id", ondelete="CASCADE"))
+    # Indexed: deleting a contact cascades through its campaign contacts to here.
+    campaign_contact_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("campaign_contacts.id", ondelete="CASCADE"), index=True)
+    call_id: Mapped[str | None] = mapped_column(ID)
+    phone: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime]
+    decision: Mapped[str] = mapped_column(String(16))  # dialed | blocked | deferred
+    reason: Mapped[str | None] = mapped_column(String(64))
+    rules: Mapped[str] = mapped_column(String(255))  # rule keys applied: "us-federal+us-fl"
+    local_times: Mapped[dict[str, Any]] = mapped_column(JSONDoc)  # zone -> ISO local time
+    details: Mapped[dict[str, Any] | None]

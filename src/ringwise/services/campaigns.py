@@ -54,7 +54,8 @@ from ringwise.services.pagination import Page, decode_cursor, encode_cursor, pag
 _CHUNK = 5_000  # ids per IN (...) list: well under SQLite's bound-parameter limit
 # Settings that always hold a value: an explicit null in a PATCH is an error for these.
 _NOT_NULL = frozenset({"name", "caller_id", "schedule", "retry", "concurrency_limit",
-                       "priority", "never_ending", "voicemail", "memory", "options"})
+                       "priority", "never_ending", "telemarketing", "regulation_f",
+                       "voicemail", "memory", "options"})
 _SECTIONS = ("caller_id", "schedule", "retry", "voicemail", "speech_settings", "memory",
              "analysis", "report_schedule", "options")
 TERMINAL_CONTACT_STATES = ("done", "skipped")
@@ -218,15 +219,16 @@ def _settings_input(campaign: Campaign) -> dict[str, Any]:
     """A stored campaign's settings in request shape (for re-validation after a PATCH)."""
     data: dict[str, Any] = {name: getattr(campaign, name) for name in (
         "name", "description", "assistant_id", "channel", "concurrency_limit", "priority",
-        "never_ending", "auto_start", "opening_message", "campaign_context", *_SECTIONS)}
+        "never_ending", "auto_start", "telemarketing", "regulation_f", "opening_message",
+        "campaign_context", *_SECTIONS)}
     data["metadata"] = campaign.metadata_
     return {k: v for k, v in data.items() if v is not None}
 
 
 def _apply_settings(campaign: Campaign, settings: CampaignSettings) -> None:
     for name in ("name", "description", "assistant_id", "channel", "concurrency_limit",
-                 "priority", "never_ending", "auto_start", "opening_message",
-                 "campaign_context"):
+                 "priority", "never_ending", "auto_start", "telemarketing", "regulation_f",
+                 "opening_message", "campaign_context"):
         setattr(campaign, name, getattr(settings, name))
     campaign.caller_id = settings.caller_id.stored()
     for name in _SECTIONS[1:]:

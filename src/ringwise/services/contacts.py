@@ -23,6 +23,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ringwise.api.schemas.contacts import (
+    CONSENT_FIELDS,
+    INSTANT_FIELDS,
     TEXT_FIELDS,
     ContactInput,
     ContactUpdate,
@@ -38,9 +40,12 @@ from ringwise.services.lookup import get_owned
 from ringwise.services.pagination import Page, paginate
 
 STAGE = "rw_contact_stage"
-# A staged row: (idx, proposed id, e164, *TEXT_FIELDS values, custom_fields json, metadata json)
-STAGE_COLUMNS: tuple[str, ...] = ("idx", "id", "phone", *TEXT_FIELDS, "custom_fields",
-                                  "metadata")
+# A staged row: (idx, proposed id, e164, *TEXT_FIELDS values, *CONSENT_FIELDS values,
+# custom_fields json, metadata json); the instants of CONSENT_FIELDS as aware datetimes.
+STAGE_COLUMNS: tuple[str, ...] = ("idx", "id", "phone", *TEXT_FIELDS, *CONSENT_FIELDS,
+                                  "custom_fields", "metadata")
+# Columns merged as "non-empty overwrites, empty keeps".
+_MERGED_FIELDS: tuple[str, ...] = (*TEXT_FIELDS, *CONSENT_FIELDS)
 StagedRow = tuple[Any, ...]
 _CHUNK = 5_000  # ids per IN (...) list: well under SQLite's bound-parameter limit
 
@@ -116,8 +121,8 @@ def _pg_json_merge(col: str) -> str:
 
 def _merge_sql(dialect: str) -> str:
     merge = _pg_json_merge if dialect == "postgresql" else _sqlite_json_merge
-    cols = ", ".join(TEXT_FIELDS)
-    sets = [f"{f} = COALESCE(excluded.{f}, contacts.{f})" for f in TEXT_FIELDS]
+    cols = ", ".join(_MERGED_FIELDS)
+    sets = [f"{f} = COALESCE(excluded.{f}, contacts.{f})" for f in _MERGED_FIELDS]
     sets += [f"{c} = {merge(c)}" for c in ("custom_fields", "metadata")]
     sets.append("updated_at = excluded.updated_at")
     return (
@@ -141,16 +146,20 @@ class ContactStager:
         self.dialect = conn.dialect.name
         self.dbapi: Any = conn.connection.dbapi_connection
         if self.dialect == "postgresql":
-            cols = ", ".join(f"{f} text" for f in TEXT_FIELDS)
+            cols = ", ".join([*(f"{f} text" for f in TEXT_FIELDS), "consent_basis text",
+                              *(f"{f} timestamptz" for f in INSTANT_FIELDS)])
             ddl = (f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (idx integer, id varchar(36), "
                    f"phone varchar(16), {cols}, custom_fields jsonb, metadata jsonb) "
                    f"ON COMMIT DROP")
         else:
-            cols = ", ".join(f"{f} TEXT" for f in TEXT_FIELDS)
+            cols = ", ".join(f"{f} TEXT" for f in _MERGED_FIELDS)
             ddl = (f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (idx INTEGER, id TEXT, "
                    f"phone TEXT, {cols}, custom_fields TEXT, metadata TEXT)")
         self._exec(ddl)
         self._exec(f"DELETE FROM {STAGE}")
+        # Instants are staged as the contacts column stores them (SQLite: UTC text).
+        self._store_instant = UTCDateTime().dialect_impl(conn.dialect).bind_processor(
+            conn.dialect)
         self._merge_sql = _merge_sql(self.dialect)
         self._joined = (f"FROM {STAGE} s JOIN contacts c ON c.workspace_id = :ws "
                         f"AND c.phone = s.phone")
@@ -163,6 +172,9 @@ class ContactStager:
         """Load rows (tuples of ``columns``, a subset of STAGE_COLUMNS; the rest are NULL)."""
         if not rows:
             return
+        instants = [i for i, name in enumerate(columns) if name in INSTANT_FIELDS]
+        if instants and self._store_instant is not None:
+            rows = [self._instants_stored(row, instants) for row in rows]
         names = ", ".join(columns)
         if self.dialect == "postgresql":
             with self.dbapi.cursor() as cur, cur.copy(
@@ -172,6 +184,14 @@ class ContactStager:
         else:
             marks = ", ".join("?" * len(columns))
             self.dbapi.executemany(f"INSERT INTO {STAGE} ({names}) VALUES ({marks})", rows)
+
+    def _instants_stored(self, row: StagedRow, positions: Sequence[int]) -> StagedRow:
+        assert self._store_instant is not None
+        values = list(row)
+        for i in positions:
+            if values[i] is not None:
+                values[i] = self._store_instant(values[i])
+        return tuple(values)
 
     def merge(self, now: Any, list_id: str | None = None) -> int:
         """Merge the staged rows into ``contacts`` (and add them to ``list_id``); the number
@@ -237,7 +257,7 @@ def _merge_into(earlier: dict[str, Any], later: dict[str, Any]) -> None:
 
 
 def _row_values(row: ContactInput) -> dict[str, Any]:
-    values: dict[str, Any] = {f: getattr(row, f) for f in TEXT_FIELDS}
+    values: dict[str, Any] = {f: getattr(row, f) for f in _MERGED_FIELDS}
     values["custom_fields"] = compact_mapping(row.custom_fields)
     values["metadata"] = compact_mapping(row.metadata)
     return values
@@ -276,7 +296,7 @@ def upsert_contacts(ctx: Ctx, rows: Sequence[ContactInput],
     staged: list[StagedRow] = []
     for idx, ((e164, values), proposed) in enumerate(
             zip(merged.items(), new_ids(len(merged)), strict=True)):
-        staged.append((idx, proposed, e164, *(values[f] for f in TEXT_FIELDS),
+        staged.append((idx, proposed, e164, *(values[f] for f in _MERGED_FIELDS),
                        dump_json(values["custom_fields"]), dump_json(values["metadata"])))
     stager = ContactStager(ctx.session, ctx.workspace_id)
     stager.stage(staged)

@@ -33,9 +33,11 @@ from datetime import datetime
 from typing import IO, Any
 
 from ringwise.api.schemas.contacts import (
+    CONSENT_FIELDS,
     EMAIL_PATTERN,
     TEXT_FIELDS,
     RowRejection,
+    normalize_consent_field,
     normalize_text_field,
 )
 from ringwise.core.phones import InvalidPhone, parse_e164
@@ -75,9 +77,15 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "utm_campaign": ("utmcampaign",),
     "utm_term": ("utmterm",),
     "utm_content": ("utmcontent",),
+    # Narrow on purpose: a loose "Consent: yes" or date-only column stays a custom field
+    # instead of having every row rejected.
+    "consent_basis": ("consentbasis", "consenttype"),
+    "consent_at": ("consentat", "consentedat", "consenttimestamp"),
+    "registry_scrubbed_at": ("registryscrubbedat", "scrubbedat", "dncscrubbedat",
+                             "lastscrubbedat"),
 }
 _FULL_NAME = ("name", "fullname", "contactname", "contact")
-FIELDS = ("phone", *TEXT_FIELDS)
+FIELDS = ("phone", *TEXT_FIELDS, *CONSENT_FIELDS)
 _FIELD_INDEX = {name: i for i, name in enumerate(TEXT_FIELDS)}
 TEXT_FIELDS_LIST = list(TEXT_FIELDS)
 
@@ -107,6 +115,7 @@ class ColumnPlan:
     custom: tuple[tuple[str, int], ...]  # (custom field key, column)
     full_name: int | None  # split into first/last when those have no column
     columns: dict[str, str]  # field -> header, for the report
+    consent: tuple[tuple[str, int], ...] = ()  # (one of CONSENT_FIELDS, column)
 
 
 def plan_columns(header: list[str], mapping: Mapping[str, str | None]) -> ColumnPlan:
@@ -175,8 +184,9 @@ def plan_columns(header: list[str], mapping: Mapping[str, str | None]) -> Column
         columns["first_name+last_name"] = names[full_name]
     return ColumnPlan(
         phone=chosen.pop("phone"),
-        fields=tuple((_FIELD_INDEX[f], c) for f, c in chosen.items()),
+        fields=tuple((_FIELD_INDEX[f], c) for f, c in chosen.items() if f in _FIELD_INDEX),
         custom=tuple(custom), full_name=full_name, columns=columns,
+        consent=tuple((f, c) for f, c in chosen.items() if f in CONSENT_FIELDS),
     )
 
 
@@ -305,6 +315,7 @@ def _batches(reader: Iterator[list[str]], stream: IO[bytes], options: ImportOpti
     names = [TEXT_FIELDS_LIST[pos] for pos, _ in plan.fields]
     if full_name is not None:
         names += ["first_name", "last_name"]
+    names += [name for name, _ in plan.consent]
     slot = {name: i for i, name in enumerate(names)}
     columns = ("idx", "id", "phone", *names, "custom_fields")
     # Plain fields need only a length check; e-mail and time zone have their own rules.
@@ -313,8 +324,11 @@ def _batches(reader: Iterator[list[str]], stream: IO[bytes], options: ImportOpti
                   if TEXT_FIELDS_LIST[pos] not in ("email", "timezone"))
     special = tuple((slot[TEXT_FIELDS_LIST[pos]], col, TEXT_FIELDS_LIST[pos])
                     for pos, col in plan.fields if TEXT_FIELDS_LIST[pos] in ("email", "timezone"))
+    # Consent fields are typed: a basis from a closed set, instants with an offset.
+    typed = tuple((slot[name], col, name) for name, col in plan.consent)
     name_slots = (slot["first_name"], slot["last_name"]) if full_name is not None else (0, 0)
-    used = [phone_col, *(c for _, c in plan.fields), *(c for _, c in custom)]
+    used = [phone_col, *(c for _, c in plan.fields), *(c for _, c in custom),
+            *(c for _, c in plan.consent)]
     if full_name is not None:
         used.append(full_name)
     width_needed = max(used) + 1
@@ -358,7 +372,7 @@ def _batches(reader: Iterator[list[str]], stream: IO[bytes], options: ImportOpti
         except InvalidPhone as exc:
             rejections.append(RowRejection(index=row_number, field="phone", reason=str(exc)))
             continue
-        values: list[str | None] = [None] * width
+        values: list[Any] = [None] * width
         bad: RowRejection | None = None
         for i, col, name, limit in plain:
             value = record[col].strip()
@@ -385,6 +399,15 @@ def _batches(reader: Iterator[list[str]], stream: IO[bytes], options: ImportOpti
                         bad = RowRejection(index=row_number, field=name, reason=error)
                         break
                     values[i] = value
+        if bad is None:
+            for i, col, name in typed:
+                value = record[col]
+                if value and not value.isspace():
+                    try:
+                        values[i] = normalize_consent_field(name, value)
+                    except ValueError as exc:
+                        bad = RowRejection(index=row_number, field=name, reason=str(exc))
+                        break
         if bad is not None:
             rejections.append(bad)
             continue
@@ -421,11 +444,11 @@ def _json_object(values: dict[str, str]) -> str:
 _quote = json.encoder.encode_basestring
 
 
-def _nul_in(row: int, names: list[str], values: list[str | None],
+def _nul_in(row: int, names: list[str], values: list[Any],
             extra: dict[str, str]) -> RowRejection | None:
     """A NUL character anywhere in the row (only looked for when the file has NUL bytes)."""
     for name, value in zip(names, values, strict=True):
-        if value is not None and "\x00" in value:
+        if isinstance(value, str) and "\x00" in value:
             return RowRejection(index=row, field=name, reason=NUL_REASON)
     for key, value in extra.items():
         if "\x00" in value:
@@ -444,7 +467,7 @@ def _problem(name: str, value: str) -> str | None:
     return None
 
 
-def _merge_row(entry: list[Any], values: list[str | None], extra: dict[str, str] | None) -> None:
+def _merge_row(entry: list[Any], values: list[Any], extra: dict[str, str] | None) -> None:
     """A later row with the same phone: its non-empty values win, custom fields merge."""
     current = entry[1]
     for i, value in enumerate(values):

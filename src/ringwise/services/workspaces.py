@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -12,6 +13,11 @@ from ringwise.core.api_keys import DISPLAY_PREFIX_LEN, generate_key, hash_key, l
 from ringwise.db.models import ApiKey, Workspace
 from ringwise.errors import AuthenticationFailed, InvalidInput, NotFound
 from ringwise.ids import new_id
+from ringwise.services import compliance_settings
+
+if TYPE_CHECKING:
+    from ringwise.api.schemas.settings import WorkspaceSettingsUpdate
+    from ringwise.services.context import Ctx
 
 # last_used_at is a hint for humans, not an audit log: refresh it at most once a minute so
 # authenticated reads stay reads.
@@ -111,3 +117,24 @@ def needs_touch(key: ApiKey, now: datetime) -> bool:
 
 def touch_key(session: Session, key_id: str, now: datetime) -> None:
     session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
+
+
+def update_settings(ctx: Ctx, body: WorkspaceSettingsUpdate) -> Workspace:
+    """PATCH /v1/settings: the fields sent change (null is ignored, except for business_hours,
+    which it clears). In ``compliance`` only the keys sent change, a key sent as null goes
+    back to its default, and ``"compliance": null`` restores every compliance default."""
+    workspace = ctx.workspace
+    for name, value in body.model_dump(exclude_unset=True, exclude={"compliance"}).items():
+        if value is None and name != "business_hours":
+            continue
+        setattr(workspace, name, value)
+    if "compliance" in body.model_fields_set:
+        update = body.compliance
+        if update is None:
+            workspace.compliance = None
+        else:
+            sent = update.model_dump(mode="json", include=update.model_fields_set)
+            workspace.compliance = compliance_settings.merge(workspace.compliance, sent)
+    workspace.updated_at = ctx.now
+    ctx.session.flush()
+    return workspace

@@ -40,7 +40,8 @@ def campaign_out(campaign: Campaign, counters: CampaignCounters | None,
         name: getattr(campaign, name) for name in (
             "id", "name", "description", "status", "assistant_id", "channel", "caller_id",
             "schedule", "retry", "concurrency_limit", "priority", "never_ending", "auto_start",
-            "voicemail", "speech_settings", "opening_message", "campaign_context", "memory",
+            "telemarketing", "regulation_f", "voicemail", "speech_settings", "opening_message",
+            "campaign_context", "memory",
             "analysis", "report_schedule", "options", "ended_reason", "created_at",
             "updated_at", "started_at", "completed_at")
     }

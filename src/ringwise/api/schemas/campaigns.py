@@ -752,6 +752,13 @@ def check_report_runs(report: ReportSchedule | None, schedule: Schedule | None) 
                              f"'{run_id}' is not the client_run_id of any of schedule.runs")
 
 
+_TELEMARKETING = ("Telemarketing (a call that sells, or encourages a purchase): every contact "
+                  "needs recorded consent (its consent_basis), and each call opens with who is "
+                  "calling and how to opt out")
+_REGULATION_F = ("Debt collection under CFPB Regulation F: its call-frequency limits apply "
+                 "(at most 7 attempts in 7 days per debt)")
+
+
 class CampaignSettings(_Settings):
     """Every setting of a campaign (a create body without its contacts)."""
 
@@ -775,6 +782,8 @@ class CampaignSettings(_Settings):
     never_ending: bool = Field(default=False, description="Do not complete when every contact "
                                                           "is done: new contacts may come")
     auto_start: bool = Field(default=False, description="Start right after creation")
+    telemarketing: bool = Field(default=False, examples=[False], description=_TELEMARKETING)
+    regulation_f: bool = Field(default=False, examples=[False], description=_REGULATION_F)
     voicemail: VoicemailSettings = Field(default_factory=VoicemailSettings)
     speech_settings: SpeechSettings | None = Field(
         default=None, description="Overrides the assistant's; null: the assistant's")
@@ -833,6 +842,8 @@ class CampaignUpdate(_Settings):
     concurrency_limit: int | None = Field(default=None, ge=0, le=MAX_CONCURRENCY)
     priority: int | None = Field(default=None, ge=1, le=100)
     never_ending: bool | None = None
+    telemarketing: bool | None = Field(default=None, examples=[True], description=_TELEMARKETING)
+    regulation_f: bool | None = Field(default=None, examples=[False], description=_REGULATION_F)
     voicemail: VoicemailSettings | None = None
     speech_settings: SpeechSettings | None = None
     opening_message: str | None = Field(default=None, max_length=5_000)
@@ -909,6 +920,8 @@ class CampaignOut(Out):
     priority: int
     never_ending: bool
     auto_start: bool
+    telemarketing: bool = Field(default=False, examples=[False], description=_TELEMARKETING)
+    regulation_f: bool = Field(default=False, examples=[False], description=_REGULATION_F)
     voicemail: VoicemailSettings
     speech_settings: SpeechSettings | None = None
     opening_message: str | None = None

@@ -7,8 +7,8 @@ The field rules (lengths, e-mail shape, IANA zone, empty text means "no value") 
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from typing import Any, Self
+from datetime import UTC, datetime
+from typing import Any, Literal, Self, get_args
 
 from pydantic import (
     BaseModel,
@@ -38,6 +38,12 @@ TEXT_FIELDS: dict[str, int] = {
 }
 JSON_FIELDS = ("custom_fields", "metadata")
 
+# Consent and registry-scrub fields: typed (a closed set, instants), not free text.
+ConsentBasis = Literal["express_written", "express", "existing_business_relationship", "none"]
+CONSENT_BASES: tuple[str, ...] = get_args(ConsentBasis)
+INSTANT_FIELDS = ("consent_at", "registry_scrubbed_at")
+CONSENT_FIELDS = ("consent_basis", *INSTANT_FIELDS)
+
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 
 
@@ -53,6 +59,40 @@ def normalize_text_field(name: str, value: str) -> str | None:
     if name == "timezone" and not is_timezone(value):
         raise ValueError(f"'{value}' is not an IANA time zone (like 'America/New_York')")
     return value
+
+
+def consent_basis(value: str) -> str | None:
+    """'Express Written' -> 'express_written'; None when empty; ValueError unless a basis."""
+    key = re.sub(r"[\s-]+", "_", value.strip().lower())
+    if not key:
+        return None
+    if key not in CONSENT_BASES:
+        raise ValueError(f"'{value.strip()}' is not a consent basis (one of "
+                         f"{', '.join(CONSENT_BASES)})")
+    return key
+
+
+def instant(value: str) -> datetime | None:
+    """An ISO-8601 date and time with its UTC offset ('2026-02-14T16:20:00Z',
+    '2026-02-14T11:20:00-05:00') -> aware UTC datetime; None when empty. A time without an
+    offset is refused: it would mean a different instant in every time zone."""
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"'{text}' is not an ISO-8601 date and time like "
+                         "'2026-02-14T16:20:00Z'") from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise ValueError(f"'{text}' has no UTC offset; add one, like '2026-02-14T16:20:00Z' "
+                         "or '2026-02-14T11:20:00-05:00'")
+    return parsed.astimezone(UTC)
+
+
+def normalize_consent_field(name: str, value: str) -> str | datetime | None:
+    """``consent_basis`` or an instant field from text (CSV cells, JSON strings)."""
+    return consent_basis(value) if name == "consent_basis" else instant(value)
 
 
 def region_code(value: str) -> str:
@@ -115,11 +155,38 @@ class ContactFields(Strict):
         default=None, examples=[{"crm_id": "0031x00000AbCdE"}],
         description="Opaque data for your integration; merged key by key",
     )
+    consent_basis: ConsentBasis | None = Field(
+        default=None, examples=["express_written"],
+        description="Consent to be called: express_written | express | "
+                    "existing_business_relationship | none. Telemarketing campaigns call "
+                    "only contacts with recorded consent")
+    consent_at: datetime | None = Field(
+        default=None, examples=["2026-02-14T16:20:00Z"],
+        description="When consent was given: ISO-8601 with a UTC offset")
+    registry_scrubbed_at: datetime | None = Field(
+        default=None, examples=["2026-03-01T08:00:00Z"],
+        description="When the number was last checked against a national do-not-call "
+                    "registry: ISO-8601 with a UTC offset")
 
     @field_validator(*TEXT_FIELDS, mode="after")
     @classmethod
     def _text(cls, value: str | None, info: Any) -> str | None:
         return None if value is None else normalize_text_field(info.field_name, value)
+
+    @field_validator("consent_basis", mode="before")
+    @classmethod
+    def _basis(cls, value: Any) -> Any:
+        return consent_basis(value) if isinstance(value, str) else value
+
+    @field_validator(*INSTANT_FIELDS, mode="before")
+    @classmethod
+    def _instant(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise ValueError("give an ISO-8601 date and time with its UTC offset, like "
+                             "'2026-02-14T16:20:00Z'")
+        return instant(value)
 
 
 def _phone_text(value: Any) -> Any:
@@ -293,6 +360,10 @@ class ContactOut(Out):
     utm_content: str | None = Field(default=None, examples=["banner_a"])
     custom_fields: dict[str, Any] = Field(default_factory=dict, examples=[{"lead_id": "x-1"}])
     metadata: dict[str, Any] = Field(default_factory=dict, examples=[{"crm_id": "0031x"}])
+    consent_basis: ConsentBasis | None = Field(default=None, examples=["express_written"])
+    consent_at: datetime | None = Field(default=None, examples=["2026-02-14T16:20:00Z"])
+    registry_scrubbed_at: datetime | None = Field(default=None,
+                                                  examples=["2026-03-01T08:00:00Z"])
     phone_info: PhoneInfoOut = Field(description="Derived from the phone number")
     created_at: datetime = Field(examples=["2026-03-02T15:00:00Z"])
     updated_at: datetime = Field(examples=["2026-03-02T15:00:00Z"])
@@ -301,7 +372,7 @@ class ContactOut(Out):
 def contact_out(contact: Contact) -> ContactOut:
     """The API view of a contact, with phone geography derived (cached) from the number."""
     info = describe(contact.phone)
-    values = {name: getattr(contact, name) for name in TEXT_FIELDS}
+    values = {name: getattr(contact, name) for name in (*TEXT_FIELDS, *CONSENT_FIELDS)}
     return ContactOut(
         id=contact.id, phone=contact.phone, **values,
         custom_fields=contact.custom_fields if isinstance(contact.custom_fields, dict) else {},
