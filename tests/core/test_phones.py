@@ -136,3 +136,21 @@ def test_geography_tables_use_the_prefix_lengths_describe_caches_by() -> None:
     for table in (GEOCODE_DATA, TIMEZONE_DATA):
         assert max(len(key) for key in table) <= TABLE_PREFIX_DIGITS
         assert max(len(key) for key in table if key.startswith("1")) <= NANP_PREFIX_DIGITS
+
+
+def test_stored_numbers_are_read_as_phonenumbers_parses_them() -> None:
+    """``describe`` builds the PhoneNumber of a stored E.164 number itself; it must equal
+    what ``phonenumbers.parse`` gives, for every region's example numbers."""
+    from ringwise.core.phones import _parsed
+
+    checked = 0
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE,
+                     PhoneNumberType.TOLL_FREE):
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            e164 = phonenumbers.format_number(example, PhoneNumberFormat.E164)
+            assert _parsed(e164) == phonenumbers.parse(e164, None), e164
+            checked += 1
+    assert checked > 500

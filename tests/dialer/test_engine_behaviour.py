@@ -134,17 +134,20 @@ def test_equal_priorities_share_the_slots() -> None:
     assert a > 5 and b > 5 and abs(a - b) <= max(a, b) // 3
 
 
-def test_a_number_without_a_zone_is_called_in_the_campaign_default_zone() -> None:
-    """+800 (international freephone) maps to no zone: the schedule's zone applies. (The
-    compliance milestone blocks such calls instead of assuming a zone.)"""
+def test_a_number_without_a_zone_is_blocked_not_called_on_a_guess() -> None:
+    """+800 (international freephone) maps to no zone and the contact names none: the legal
+    hours cannot be known, so the contact is blocked (never called in an assumed zone)."""
     store, clock = world(), ManualClock(MONDAY)  # 07:00 in Los Angeles
     campaign(store, "c", phones=["+80012345678"],
              schedule={"timezone": "America/Los_Angeles",
                        "call_hours": {"start_time": "09:00", "end_time": "17:00"}})
     run(store, clock, timedelta(hours=4))
-    (call,) = store.call_rows()
-    assert call.state.dialing_at == MONDAY + timedelta(hours=2)
-    assert store.contact_rows("c")[0].zones == ("America/Los_Angeles",)
+    assert store.call_rows() == []
+    (row,) = store.contact_rows("c")
+    assert (row.state, row.outcome, row.ended_reason) == ("skipped", "blocked",
+                                                          "unknown-timezone")
+    (record,) = store.audit_rows()
+    assert (record.decision, record.reason) == ("blocked", "unknown-timezone")
 
 
 def test_launch_stagger_spaces_first_attempts() -> None:

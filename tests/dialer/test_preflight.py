@@ -61,7 +61,8 @@ TARGETS = [
     target(3, "+18005550100"),  # toll-free: ~40 zones, never all open at once
     target(4, "+12125550101", zones=()),  # resolved to no zone at all
     target(5, "+12125550102"),  # on the DNC list
-    target(6, "+14155550100", zone="America/Chicago"),  # its own zone wins: 15:00 UTC
+    # Its own zone and its number's: both must be open, so 17:00 UTC (09:00 in San Francisco).
+    target(6, "+14155550100", zone="America/Chicago"),
 ]
 
 
@@ -83,8 +84,8 @@ def test_verdicts_carry_zones_and_first_instant() -> None:
     assert ny.reason is None and ny.zones == ("America/New_York",)
     assert ny.first_at == datetime(2026, 3, 2, 14, tzinfo=UTC)
     own = check(compiled, TARGETS[6], LAUNCH)
-    assert own.zones == ("America/Chicago",)
-    assert own.first_at == datetime(2026, 3, 2, 15, tzinfo=UTC)
+    assert own.zones == ("America/Chicago", "America/Los_Angeles")
+    assert own.first_at == datetime(2026, 3, 2, 17, tzinfo=UTC)
     hawaii = check(compiled, TARGETS[2], LAUNCH)
     assert hawaii.reason == "no_window_before_end" and hawaii.zones == ("Pacific/Honolulu",)
     assert check(compiled, TARGETS[4], LAUNCH).reason == "unknown_timezone"

@@ -85,6 +85,8 @@ def expected(plan: CallPlan) -> tuple[CallOutcome, EndedReason]:
         terminal = plan.events[-1].ended_reason
         assert terminal in ("voicemail", "machine-detected-hangup")
         return "voicemail", terminal
+    if plan.fate == "human" and plan.disposition == "opt-out":
+        return "answered", "customer-opted-out"  # the assistant confirms and hangs up
     return UNANSWERED_MACHINE_OR_NOT[plan.fate]
 
 

@@ -10,9 +10,9 @@ and a campaign with local presence, contact-local calling hours and retries. The
 started and watched live (:mod:`ringwise.cli.demo_display`) until it completes; then come a
 results table and the URLs to look at next.
 
-When the virtual clock starts: at 08:50 New York time on the next weekday (after the last
-virtual day an earlier run used on the same database, so the simulated world never goes back
-in time). Every US zone's 09:00-20:00 window then comes up on that same virtual day, from New
+When the virtual clock starts: at 08:50 New York time on the next weekday that is no state
+holiday (after the last virtual day an earlier run used on the same database, so the simulated
+world never goes back in time). Every US zone's 09:00-20:00 window then comes up on that same virtual day, from New
 York's at 13:00 or 14:00 UTC to Hawaii's at 19:00 UTC, and retries fit in before the windows
 close.
 """
@@ -55,6 +55,7 @@ from ringwise.cli.demo_display import (
 )
 from ringwise.cli.serve import prepare_database
 from ringwise.clock import ScaledClock, SystemClock
+from ringwise.core.compliance.rules_us import US_STATE_RULES
 from ringwise.db.engine import Database
 from ringwise.db.models import Worker
 from ringwise.dialer.engine import Dialer
@@ -144,11 +145,14 @@ def demo_contacts(count: int, seed: int = CONTACT_SEED,
 
 
 def virtual_start(after: datetime) -> datetime:
-    """08:50 New York time on the first weekday whose 08:50 is after ``after``."""
+    """08:50 New York time on the first ordinary weekday whose 08:50 is after ``after``: no
+    state's legal floor closes that day for a holiday, so the demo ends the same day."""
     day = after.astimezone(HOME_ZONE).date()
     while True:
         start = datetime.combine(day, VIRTUAL_START, tzinfo=HOME_ZONE)
-        if day.isoweekday() <= 5 and start > after:
+        if day.isoweekday() <= 5 and start > after and not any(
+                rule.holidays is not None and not rule.slots_on(day)
+                for rule in US_STATE_RULES.values()):
             return start.astimezone(UTC)
         day += timedelta(days=1)
 

@@ -102,6 +102,9 @@ def allocate(free_workspace_slots: int, campaigns: Sequence[CampaignDemand], *,
     was lowered) counts as 0. ``tick`` (the worker's tick counter) rotates who gets the
     leftover slots of a priority level. See the module doc for the rules.
     """
+    if len(campaigns) == 1:  # the common case: one campaign running in the workspace
+        only = campaigns[0]
+        return {only.campaign_id: min(max(0, free_workspace_slots), only.room)}
     ids = [c.campaign_id for c in campaigns]
     if len(set(ids)) != len(ids):
         raise ValueError("duplicate campaign_id in allocate()")

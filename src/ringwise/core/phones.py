@@ -281,7 +281,10 @@ def describe(e164: str) -> PhoneInfo:
 
     The lookups (~250 us) are shared by numbers of the same table prefix, length and type,
     so a contact list costs the parse and type check (~50 us) per number."""
-    number = phonenumbers.parse(e164, None)
+    try:
+        number = _parsed(e164)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidPhone(f"{e164!r} is not an E.164 number") from exc
     digits = NANP_PREFIX_DIGITS if e164.startswith("+1") else TABLE_PREFIX_DIGITS
     key = (e164[:digits + 1], len(e164), phonenumbers.number_type(number))
     found = _geography.get(key)
@@ -292,6 +295,22 @@ def describe(e164: str) -> PhoneInfo:
     country, region, area_code, zones = found
     return PhoneInfo(e164=e164, country=country, region=region, area_code=area_code,
                      timezones=zones)
+
+
+def _parsed(e164: str) -> phonenumbers.PhoneNumber:
+    """``phonenumbers.parse`` of a stored E.164 number, built directly when its country code
+    is plain (the parse is most of a first ``describe``)."""
+    digits = e164[1:]
+    if e164[:1] == "+" and digits.isdigit():
+        for cc_len in (1, 2, 3):
+            country_code = int(digits[:cc_len])
+            if country_code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+                national = digits[cc_len:]
+                if national and national[0] != "0":  # leading zeros: parse() knows the rules
+                    return phonenumbers.PhoneNumber(country_code=country_code,
+                                                    national_number=int(national))
+                break
+    return phonenumbers.parse(e164, None)
 
 
 def _geography_of(number: phonenumbers.PhoneNumber) -> _Geography:

@@ -56,8 +56,9 @@ def drive(dialer: Dialer, clock: ManualClock, provider: SupportsNextEvent, *,
         ending = provider.next_event_at(terminal_only=True)
         if ending is not None and ending <= now:
             continue  # a call ended at this very instant (refused at once): apply it now
-        candidates = [t for t in (report.wake_at, ending, dialer.store.next_due(now))
-                      if t is not None and t > now]
+        # With every slot taken, a contact becoming due waits for a call to end anyway.
+        due = None if report.slots_left == 0 else dialer.store.next_due(now)
+        candidates = [t for t in (report.wake_at, ending, due) if t is not None and t > now]
         if candidates:
             following = min(candidates)
         elif report.ended or report.placed or report.scheduled:

@@ -27,7 +27,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Final, Literal
 
 from ringwise.clock import Clock
 from ringwise.core import pacing
@@ -41,11 +41,14 @@ from ringwise.core.caller_id import (
     rotation_for,
 )
 from ringwise.core.campaign_lifecycle import schedule_start
+from ringwise.core.compliance.floors import LegalFloor
 from ringwise.core.retry_policy import Done, decide
-from ringwise.core.windows import is_open
-from ringwise.dialer.plans import CampaignPlan, call_id_for, compile_plan, owned
+from ringwise.core.windows import CallingRules, next_window
+from ringwise.dialer import compliance
+from ringwise.dialer.plans import WINDOW_STEP, CampaignPlan, call_id_for, compile_plan, owned
 from ringwise.dialer.store import (
     AttemptEnd,
+    AuditRecord,
     CallChange,
     CallView,
     CampaignView,
@@ -65,6 +68,7 @@ from ringwise.telephony.port import Accepted, CallEvent, DialRequest, TelephonyP
 log = logging.getLogger("ringwise.dialer")
 
 ACTIVE_STATUSES: Final = ("scheduled", "running", "paused")
+MEMO_LIMIT: Final = 100_000  # entries per memo before it starts afresh
 CPS_BUDGET_FROM: Final = 16  # free slots from which a claim's fetch is bounded by CPS room
 WORKSPACE_REFRESH_TICKS: Final = 256  # how often workspace settings are re-read for plans
 SCHEDULE_BATCH: Final = 5_000
@@ -82,6 +86,10 @@ class TickReport:
     reconciled: int = 0
     wake_at: datetime | None = None  # the next instant this dialer has work, if known
     more: bool = False  # more could be dialed right now: tick again at once
+    # Slots that campaigns could have filled but did not (no one due, CPS); 0 when every
+    # slot is taken, so a contact becoming due cannot be dialed before a call ends. None
+    # when no campaign was running.
+    slots_left: int | None = None
 
 
 class Dialer:
@@ -110,9 +118,15 @@ class Dialer:
         self._uncertain: dict[str, NewCall] = {}  # placement raised: fate unknown
         self._beat_at: datetime | None = None
         self._more = False
+        self._slots_left: int | None = None
         self._workspaces: dict[str, WorkspaceView] = {}
         self._status: dict[str, str] = {}  # campaign statuses as of this tick
         self._pools: dict[str, tuple[tuple[tuple[str, str], ...], tuple[OwnedNumber, ...]]] = {}
+        # Memos for contacts examined again and again while their caller number is at its
+        # CPS limit: the open window of (rules, zones) and the number chosen per attempt.
+        self._open: dict[tuple[int, tuple[str, ...]], tuple[CallingRules, datetime, datetime]] = {}
+        self._chosen: dict[tuple[str, int, str | None],
+                           tuple[CampaignPlan, tuple[OwnedNumber, ...], str | None]] = {}
 
     # --- the tick --------------------------------------------------------------------------
 
@@ -131,6 +145,7 @@ class Dialer:
         scheduled = self._schedule(views, at)
         self._cps_wake = None
         self._more = False
+        self._slots_left = None
         claimed: list[NewCall] = []
         by_workspace: dict[str, list[CampaignView]] = defaultdict(list)
         for view in views:
@@ -145,7 +160,7 @@ class Dialer:
             # instant, not at the next tick (the simulator's next tick may be days later).
             self._advance(self.store.campaigns(("running",)), at)
         return TickReport(at, placed, events, ended, scheduled, reconciled,
-                          self._wake(at, views), self._more)
+                          self._wake(at, views), self._more, self._slots_left)
 
     # --- campaigns -------------------------------------------------------------------------
 
@@ -273,6 +288,11 @@ class Dialer:
     def _attempt_end(self, view: CallView, state: CallState, at: datetime) -> AttemptEnd:
         """The contact's fate after its call ended: a retry in a window, or done."""
         assert state.outcome is not None
+        if state.ended_reason == "customer-opted-out":
+            # Honoured at once, in the transaction that ends the call: no campaign of the
+            # workspace calls this number again.
+            return AttemptEnd(view.campaign_contact_id, view.campaign_id, state.outcome,
+                              reason="opted-out", opt_out=view.phone or None)
         plan = self._plans.get(view.campaign_id)
         ended_at = state.ended_at or at
         if plan is None or self._status.get(view.campaign_id) not in ACTIVE_STATUSES:
@@ -284,7 +304,7 @@ class Dialer:
         if isinstance(decision, Done):
             return AttemptEnd(view.campaign_contact_id, view.campaign_id, state.outcome,
                               reason=decision.reason)
-        window = plan.window_from(view.zones, max(decision.at, at))
+        window = plan.window_from(view, view.zones, max(decision.at, at))
         if window is None:
             return AttemptEnd(view.campaign_contact_id, view.campaign_id, state.outcome,
                               reason="no-window-for-retry")
@@ -382,9 +402,8 @@ class Dialer:
         # Dials possible now: free slots, and what the numbers' CPS limits allow (worth
         # counting only for claims big enough that it saves fetching).
         free = _free_slots(claim)
-        if free > CPS_BUDGET_FROM:
-            free = min(free, _cps_budget(claim))
         self._fetch_cut.clear()
+        self._slots_left = self._slots_left or 0
         wanted: dict[str, int] = {}
         if free <= 0:
             return wanted
@@ -394,6 +413,14 @@ class Dialer:
         rooms = {cid: room for cid, room in rooms.items() if room > 0}
         if not rooms:
             return wanted
+        # The campaigns' own limits may leave less room than the workspace has free.
+        free = min(free, sum(rooms.values()))
+        self._slots_left += free  # decide() takes off what it dials
+        if free > CPS_BUDGET_FROM:
+            free = min(free, _cps_budget(claim))
+            if free <= 0:
+                return wanted
+            rooms = {cid: min(room, free) for cid, room in rooms.items()}
         share = -(-free // len(rooms))
         cap = share + share // 4 + 1
         for campaign_id, room in rooms.items():
@@ -411,6 +438,7 @@ class Dialer:
         logs: dict[str, pacing.StartLog] = {}
         calls: list[NewCall] = []
         schedule: list[ScheduleChange] = []
+        audit: list[AuditRecord] = []
         order = sorted((v for v in claim.campaigns if grants.get(v.id)),
                        key=lambda v: (-v.priority, v.id))
         for view in order:
@@ -423,9 +451,24 @@ class Dialer:
                 if left == 0:
                     break
                 zones = target.zones or plan.zones_of(target)
+                floor = plan.floor_of(target)
                 if target.window_end is None or target.window_end <= at \
-                        or not is_open(plan.rules, zones, at):
+                        or not self._is_open(plan.with_floor(floor), zones, at):
                     schedule.append(plan.schedule(target, at))  # its window passed: move on
+                    continue
+                verdict = compliance.check(target, floor, plan.profile, at,
+                                           telemarketing=plan.telemarketing,
+                                           regulation_f=plan.regulation_f)
+                if verdict.decision != "dial":
+                    record = _audit(target, zones, floor, at, verdict)
+                    if verdict.decision == "block":
+                        schedule.append(Closed(target.id, "blocked", verdict.reason or "",
+                                               audit=record))
+                        continue
+                    assert verdict.not_before is not None
+                    schedule.append(plan.schedule(target, verdict.not_before))
+                    if claim.audit:
+                        audit.append(record)
                     continue
                 number = self._caller_number(plan, pool, by_id, target)
                 if number is None:
@@ -441,8 +484,14 @@ class Dialer:
                                                                                wake)
                     continue
                 log_.record()
-                calls.append(self._new_call(plan, target, zones, number, at))
+                call = self._new_call(plan, target, zones, number, at)
+                calls.append(call)
+                if claim.audit:
+                    audit.append(_audit(target, zones, floor, at, compliance.DIAL,
+                                        call.request.call_id))
                 left -= 1
+        if self._slots_left is not None:
+            self._slots_left = max(0, self._slots_left - len(calls))
         # Starts older than one period can no longer limit anything.
         number_starts = {number_id: log_.kept() for number_id, log_ in logs.items()}
         if len(calls) < _free_slots(claim) and (schedule or (calls and any(
@@ -452,7 +501,7 @@ class Dialer:
             # after progress (contacts rescheduled or dialed): otherwise it would find the
             # same (say every number at its CPS limit) and loop.
             self._more = True
-        return ClaimDecision(tuple(calls), tuple(schedule), number_starts)
+        return ClaimDecision(tuple(calls), tuple(schedule), number_starts, tuple(audit))
 
     def _pool(self, campaign_id: str, numbers: Sequence[NumberView]) -> tuple[OwnedNumber, ...]:
         """The campaign's numbers in canonical order, sorted again only when they change."""
@@ -462,10 +511,37 @@ class Dialer:
             cached = self._pools[campaign_id] = (key, canonical_order(owned(n) for n in numbers))
         return cached[1]
 
+    def _is_open(self, rules: CallingRules, zones: tuple[str, ...], at: datetime) -> bool:
+        """``windows.is_open``, remembering the window found: most contacts share a few
+        zone sets, so one window answers for all of them until it closes."""
+        key = (id(rules), zones)
+        known = self._open.get(key)
+        if known is not None and known[0] is rules and known[1] <= at < known[2]:
+            return True
+        window = next_window(rules, zones, at, span_limit=WINDOW_STEP)
+        if window is None or window.start > at:
+            return False
+        if len(self._open) > MEMO_LIMIT:
+            self._open.clear()
+        self._open[key] = (rules, window.start, window.end)
+        return True
+
     def _caller_number(self, plan: CampaignPlan, pool: tuple[OwnedNumber, ...],
                        by_id: Mapping[str, NumberView], target: Target) -> NumberView | None:
         if not pool:
             return None
+        key = (target.id, target.attempts, target.caller_number_id)
+        known = self._chosen.get(key)
+        if known is not None and known[0] is plan and known[1] is pool:
+            return None if known[2] is None else by_id[known[2]]
+        number = self._choose_number(plan, pool, by_id, target)
+        if len(self._chosen) > MEMO_LIMIT:
+            self._chosen.clear()
+        self._chosen[key] = (plan, pool, None if number is None else number.id)
+        return number
+
+    def _choose_number(self, plan: CampaignPlan, pool: tuple[OwnedNumber, ...],
+                       by_id: Mapping[str, NumberView], target: Target) -> NumberView | None:
         # Only local presence needs to know where the callee is.
         callee = callee_from_e164(target.phone) if plan.caller_mode == "local_presence" \
             else Callee(target.phone)
@@ -485,7 +561,8 @@ class Dialer:
             opening_message=plan.opening, voicemail_message=plan.voicemail_message,
             context=target.variables)
         return NewCall(target.id, plan.id, target.contact_id, attempt, number.id,
-                       number.provider, request, plan.view.assistant_id)
+                       number.provider, request, plan.view.assistant_id,
+                       target.address_state, target.address_country)
 
     # --- when to wake ----------------------------------------------------------------------
 
@@ -525,7 +602,18 @@ def _placed_view(call: NewCall, worker_id: str) -> CallView:
     request = call.request
     return CallView(request.call_id, "", call.campaign_id, call.target_id, call.attempt, None,
                     worker_id, CallState(status="dialing", dialing_at=request.placed_at),
-                    None, request.callee_zones)
+                    None, request.callee_zones, request.to_number, call.address_state,
+                    call.address_country)
+
+
+def _audit(target: Target, zones: Sequence[str], floor: LegalFloor, at: datetime,
+           verdict: compliance.Verdict, call_id: str | None = None) -> AuditRecord:
+    decision: Literal["dialed", "blocked", "deferred"] = (
+        "dialed" if verdict.decision == "dial"
+        else "blocked" if verdict.decision == "block" else "deferred")
+    return AuditRecord(target.id, target.campaign_id, target.phone, at, decision,
+                       verdict.reason, floor.describe(), compliance.local_times(zones, at),
+                       call_id)
 
 
 def _cps_budget(claim: ClaimInput) -> int:

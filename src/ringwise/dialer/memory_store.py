@@ -52,13 +52,17 @@ from heapq import heappop, heappush
 from typing import Any, Final
 
 from ringwise.core.call_states import CallOutcome, CallState
+from ringwise.core.compliance.dnc import candidate_patterns
 from ringwise.dialer.store import (
+    HISTORY_SPAN,
     AttemptEnd,
+    AuditRecord,
     CallChange,
     CallView,
     CampaignView,
     ClaimDecider,
     ClaimInput,
+    Closed,
     ContactState,
     NewCall,
     NumberView,
@@ -168,9 +172,11 @@ class _Counters:
 
 
 class _Contact:
-    __slots__ = ("attempts", "caller_number_id", "campaign", "contact_id", "contact_timezone",
-                 "due_at", "ended_reason", "first_attempt_at", "id", "last_attempt_at",
-                 "outcome", "phone", "state", "variables", "version", "window_end", "zones")
+    __slots__ = ("address_country", "address_state", "attempts", "caller_number_id",
+                 "campaign", "consent_basis", "contact_id", "contact_timezone", "due_at",
+                 "ended_reason", "first_attempt_at", "id", "last_attempt_at", "outcome",
+                 "phone", "registry_scrubbed_at", "state", "variables", "version",
+                 "window_end", "zones")
 
     def __init__(self, target: Target, campaign: _Campaign) -> None:
         self.id = target.id
@@ -186,16 +192,23 @@ class _Contact:
         self.first_attempt_at: datetime | None = target.first_attempt_at
         self.last_attempt_at: datetime | None = None
         self.variables: Mapping[str, Any] = target.variables
+        self.address_state = target.address_state
+        self.address_country = target.address_country
+        self.consent_basis = target.consent_basis
+        self.registry_scrubbed_at = target.registry_scrubbed_at
         self.state: ContactState = "pending"
         self.outcome: str | None = None
         self.ended_reason: str | None = None
         self.version = 0  # bumped whenever a due entry is pushed; older entries are dead
 
-    def target(self) -> Target:
+    def target(self, dnc: str | None = None, history: _History | None = None) -> Target:
         return Target(self.id, self.campaign.id, self.contact_id, self.phone,
                       self.contact_timezone, self.zones, self.attempts, self.due_at,
                       self.window_end, self.caller_number_id, self.first_attempt_at,
-                      self.variables)
+                      self.variables, self.address_state, self.address_country,
+                      self.consent_basis, self.registry_scrubbed_at, dnc,
+                      () if history is None else tuple(history.calls),
+                      () if history is None else tuple(history.conversations))
 
     def row(self) -> ContactRow:
         return ContactRow(self.id, self.campaign.workspace_id, self.campaign.id,
@@ -230,7 +243,8 @@ class _Call:
         zones = contact.zones if contact.zones is not None else ()
         return CallView(self.id, self.workspace_id, contact.campaign.id, contact.id,
                         self.attempt, self.provider_call_id, self.lease_owner, self.state,
-                        contact.first_attempt_at, zones)
+                        contact.first_attempt_at, zones, contact.phone,
+                        contact.address_state, contact.address_country)
 
     def row(self) -> CallRow:
         contact = self.contact
@@ -238,6 +252,46 @@ class _Call:
                        contact.contact_id, self.attempt, self.phone_number_id, self.provider,
                        self.from_number, self.to_number, self.provider_call_id,
                        self.lease_owner, self.state, self.created_at)
+
+
+class _History:
+    """One phone's dial starts and conversations in a workspace (the last HISTORY_SPAN)."""
+
+    __slots__ = ("calls", "conversations")
+
+    def __init__(self) -> None:
+        self.calls: list[datetime] = []
+        self.conversations: list[datetime] = []
+
+    def add(self, entries: list[datetime], at: datetime) -> None:
+        entries.append(at)
+        if entries[0] < at - HISTORY_SPAN:
+            entries[:] = [t for t in entries if t >= at - HISTORY_SPAN]
+
+
+class _DncList:
+    """Do-not-call patterns with the instant each took effect (a simulation may list a
+    number in advance: it is honoured from its instant on, as if added then)."""
+
+    __slots__ = ("entries",)
+
+    def __init__(self) -> None:
+        self.entries: dict[str, datetime] = {}
+
+    def add(self, pattern: str, at: datetime) -> None:
+        known = self.entries.get(pattern)
+        if known is None or at < known:
+            self.entries[pattern] = at
+
+    def match(self, phone: str, at: datetime) -> str | None:
+        entries = self.entries
+        if not entries:
+            return None
+        for pattern in candidate_patterns(phone):
+            added = entries.get(pattern)
+            if added is not None and added <= at:
+                return pattern
+        return None
 
 
 class _DueQueue:
@@ -341,6 +395,10 @@ class MemoryDialerStore:
         self._call_keys: set[tuple[str, int]] = set()  # (campaign contact id, attempt)
         self._unended: dict[str | None, dict[str, _Call]] = {}  # by lease owner
         self._heartbeats: dict[str, datetime] = {}
+        self._dnc: dict[str, _DncList] = {}  # by workspace id, or "campaign:" + campaign id
+        self._history: dict[tuple[str, str], _History] = {}  # by (workspace id, phone)
+        self.keep_audit = True  # the simulator turns the compliance log off (it is big)
+        self._audit: list[AuditRecord] = []
 
     # --- loading (simulator and tests) -----------------------------------------------------
 
@@ -372,6 +430,22 @@ class MemoryDialerStore:
             siblings = self._by_workspace[campaign.workspace_id]
             siblings.append(record)
             siblings.sort(key=lambda c: c.id)
+
+    def add_dnc(self, workspace_id: str, pattern: str, at: datetime, *,
+                campaign_id: str | None = None) -> None:
+        """List a number or area-code wildcard (``parse_pattern``'s form: "+12125550100",
+        "+1212*") as do-not-call from ``at`` on: for the workspace, or only for one of its
+        campaigns (a suppression list)."""
+        with self._lock:
+            if workspace_id not in self._workspaces:
+                raise KeyError(f"unknown workspace {workspace_id!r}")
+            key = workspace_id if campaign_id is None else f"campaign:{campaign_id}"
+            self._dnc.setdefault(key, _DncList()).add(pattern, at)
+
+    def audit_rows(self) -> list[AuditRecord]:
+        """The compliance log: every dial, deferral and block, in decision order."""
+        with self._lock:
+            return list(self._audit)
 
     def add_number(self, number: NumberView) -> None:
         """Add a caller number of a known workspace (its ``recent_starts`` as given)."""
@@ -454,6 +528,10 @@ class MemoryDialerStore:
         with self._lock:
             campaign = self._campaign(campaign_id)
             return CampaignRow(campaign.view(), campaign.completed_at, campaign.ended_reason)
+
+    def campaign_status(self, campaign_id: str) -> str:
+        with self._lock:
+            return self._campaign(campaign_id).base.status
 
     # --- the DialerStore port --------------------------------------------------------------
 
@@ -539,6 +617,8 @@ class MemoryDialerStore:
     def save_schedule(self, changes: Sequence[ScheduleChange], at: datetime) -> None:
         with self._lock:
             self._apply_schedule(changes)
+            if self.keep_audit:
+                self._audit_blocks(changes, at)
 
     def claim(self, workspace_id: str, at: datetime, worker_id: str,
               decider: ClaimDecider) -> list[NewCall]:
@@ -559,6 +639,7 @@ class MemoryDialerStore:
                 campaigns=tuple(c.view() for c in siblings if c.base.status == "running"),
                 workspace_in_flight=sum(c.counters.calls_in_progress for c in siblings),
                 numbers=self._sorted_numbers[workspace_id],
+                audit=self.keep_audit,
             )
             wanted = decider.wanted(claim)
             contacts = self._contacts
@@ -574,11 +655,15 @@ class MemoryDialerStore:
                         continue
                     entries = _take_due(campaign.queue, at, limit, contacts)
                     held.append((campaign.queue, entries))
-                    due[campaign_id] = [contacts[e[1]].target() for e in entries]
+                    due[campaign_id] = self._targets(workspace_id, campaign_id,
+                                                     [contacts[e[1]] for e in entries], at)
                 decision = decider.decide(claim, due)
                 self._check_new_calls(decision.calls)
                 self._apply_new_calls(decision.calls, workspace_id, worker_id, at)
                 self._apply_schedule(decision.schedule)
+                if self.keep_audit:
+                    self._audit.extend(decision.audit)
+                    self._audit_blocks(decision.schedule, at)
                 numbers = self._numbers
                 touched: set[str] = set()
                 for number_id, starts in decision.number_starts.items():
@@ -636,7 +721,7 @@ class MemoryDialerStore:
                 if change.provider_call_id is not None:
                     call.provider_call_id = change.provider_call_id
                 if change.state.is_ended:
-                    self._end_call(call, change.state.outcome, by_target[call.contact.id])
+                    self._end_call(call, change.state.outcome, by_target[call.contact.id], at)
 
     def orphaned_calls(self, at: datetime, stale_before: datetime, worker_id: str,
                        limit: int, *, include_own: bool = False) -> list[CallView]:
@@ -690,6 +775,38 @@ class MemoryDialerStore:
             raise KeyError(f"unknown campaign {campaign_id!r}")
         return campaign
 
+    def _targets(self, workspace_id: str, campaign_id: str, due: list[_Contact],
+                 at: datetime) -> list[Target]:
+        """Due contacts as the dialer sees them, with their do-not-call match and the
+        phone's recent calls (what the SQL store reads in the claim's transaction)."""
+        listed = self._dnc.get(workspace_id)
+        suppressed = self._dnc.get(f"campaign:{campaign_id}")
+        history = self._history
+        targets: list[Target] = []
+        for contact in due:
+            dnc = None if listed is None else listed.match(contact.phone, at)
+            if dnc is None and suppressed is not None:
+                dnc = suppressed.match(contact.phone, at)
+            targets.append(contact.target(dnc, history.get((workspace_id, contact.phone))))
+        return targets
+
+    def _history_of(self, workspace_id: str, phone: str) -> _History:
+        found = self._history.get((workspace_id, phone))
+        if found is None:
+            found = self._history[(workspace_id, phone)] = _History()
+        return found
+
+    def _audit_blocks(self, changes: Sequence[ScheduleChange], at: datetime) -> None:
+        for change in changes:
+            if isinstance(change, Closed) and change.outcome == "blocked":
+                contact = self._contacts.get(change.target_id)
+                if change.audit is not None:
+                    self._audit.append(change.audit)
+                elif contact is not None:
+                    self._audit.append(AuditRecord(
+                        contact.id, contact.campaign.id, contact.phone, at, "blocked",
+                        change.reason, "", ()))
+
     def _resort_numbers(self, workspace_id: str) -> None:
         self._sorted_numbers[workspace_id] = tuple(sorted(
             (n for n in self._numbers.values() if n.workspace_id == workspace_id),
@@ -740,6 +857,8 @@ class MemoryDialerStore:
         dialing = CallState(status="dialing", dialing_at=at)  # immutable: shared
         for new in calls:
             contact = self._contacts[new.target_id]
+            history = self._history_of(workspace_id, contact.phone)
+            history.add(history.calls, at)
             call = _Call(new, contact, workspace_id, worker_id, dialing, at)
             self._calls[call.id] = call
             self._call_keys.add((contact.id, new.attempt))
@@ -758,7 +877,14 @@ class MemoryDialerStore:
             counters.calls_total += 1
             counters.calls_in_progress += 1
 
-    def _end_call(self, call: _Call, outcome: str | None, end: AttemptEnd) -> None:
+    def _end_call(self, call: _Call, outcome: str | None, end: AttemptEnd,
+                  at: datetime) -> None:
+        if outcome == "answered":
+            self._history_of(call.workspace_id, call.to_number).add(
+                self._history_of(call.workspace_id, call.to_number).conversations,
+                call.state.answered_at or at)
+        if end.opt_out is not None:
+            self._dnc.setdefault(call.workspace_id, _DncList()).add(end.opt_out, at)
         owned = self._unended.get(call.lease_owner)
         if owned is not None:
             owned.pop(call.id, None)

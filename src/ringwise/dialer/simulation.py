@@ -627,7 +627,7 @@ def run(prepared: Prepared, *, seed: int | None = None,
     dialer = Dialer(store, carrier, clock, worker_id=WORKER_ID)
 
     def finished() -> bool:
-        return memory.campaign_row(campaign_id).view.status in _FINISHED
+        return memory.campaign_status(campaign_id) in _FINISHED
 
     result = drive(dialer, clock, carrier, until=until, done=finished)
     store.finish(result.stopped_at)

@@ -11,15 +11,29 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Final, cast
 
-from sqlalchemy import Integer, String, Table, any_, bindparam, func, or_, select, true, update
+from sqlalchemy import (
+    Integer,
+    String,
+    Table,
+    any_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.orm import Session
 
 from ringwise.core.call_states import CallState
+from ringwise.core.compliance.dnc import candidate_patterns
 from ringwise.db.engine import Database
 from ringwise.db.models import (
     Assistant,
@@ -27,14 +41,18 @@ from ringwise.db.models import (
     Campaign,
     CampaignContact,
     CampaignCounters,
+    ComplianceLog,
     Contact,
+    DncEntry,
     PhoneNumber,
     Worker,
     Workspace,
 )
 from ringwise.db.types import UTCDateTime
 from ringwise.dialer.store import (
+    HISTORY_SPAN,
     AttemptEnd,
+    AuditRecord,
     CallChange,
     CallView,
     CampaignView,
@@ -48,10 +66,13 @@ from ringwise.dialer.store import (
     Target,
     WorkspaceView,
 )
+from ringwise.ids import new_id
 
 CC: Final = cast(Table, CampaignContact.__table__)
 CALLS: Final = cast(Table, Call.__table__)
 COUNTERS: Final = cast(Table, CampaignCounters.__table__)
+LOG: Final = cast(Table, ComplianceLog.__table__)
+_PARAMS: Final = 900  # bound values per IN list: well under SQLite's limit
 
 # Outcome -> the counter of calls that ended so.
 OUTCOME_COUNTERS: Final[Mapping[str, str]] = {
@@ -159,7 +180,9 @@ class SqlDialerStore:
         if not changes:
             return
         with self.db.transaction() as session:
-            _write_schedule(session.connection(), changes, at)
+            conn = session.connection()
+            _write_schedule(conn, changes, at)
+            _write_audit(conn, None, (), changes, {}, at)
 
     def next_due(self, after: datetime) -> datetime | None:
         query = (select(func.min(CampaignContact.next_eligible_at))
@@ -203,9 +226,11 @@ class SqlDialerStore:
                 numbers=tuple(_number_view(n) for n in numbers))
             wanted = decider.wanted(claim)
             due = self._due(session, {c: n for c, n in wanted.items() if n > 0}, at)
+            due = _with_dial_facts(session, workspace_id, due, at)
             decision = decider.decide(claim, due)
             _write_claims(conn, decision.calls, workspace_id, worker_id, at)
             _write_schedule(conn, decision.schedule, at)
+            _write_audit(conn, workspace_id, decision.audit, decision.schedule, due, at)
             if decision.number_starts:
                 numbers_table = cast(Table, PhoneNumber.__table__)
                 conn.execute(
@@ -339,12 +364,14 @@ def campaign_view(c: Campaign, k: CampaignCounters, first_message: str | None,
         opening_message=c.opening_message, first_message=first_message,
         voicemail_message=voicemail_message, updated_at=c.updated_at, started_at=c.started_at,
         contacts_total=k.contacts_total, contacts_pending=k.contacts_pending,
-        contacts_active=k.contacts_active, in_flight=k.calls_in_progress)
+        contacts_active=k.contacts_active, in_flight=k.calls_in_progress,
+        telemarketing=c.telemarketing, regulation_f=c.regulation_f)
 
 
 def workspace_view(w: Workspace) -> WorkspaceView:
     hours = tuple(w.business_hours) if w.business_hours else None
-    return WorkspaceView(w.id, w.timezone, hours, w.concurrency_limit, w.concurrency_rate)
+    return WorkspaceView(w.id, w.timezone, hours, w.concurrency_limit, w.concurrency_rate,
+                         w.name, w.compliance)
 
 
 def _number_view(n: PhoneNumber) -> NumberView:
@@ -359,7 +386,7 @@ def target_query() -> Any:
                    CampaignContact.timezones, CampaignContact.attempts,
                    CampaignContact.next_eligible_at, CampaignContact.window_end,
                    CampaignContact.caller_number_id, CampaignContact.first_attempt_at,
-                   Contact.custom_fields,
+                   Contact.custom_fields, Contact.consent_basis, Contact.registry_scrubbed_at,
                    *(getattr(Contact, name) for name in _VARIABLE_COLUMNS))
             .join(Contact, Contact.id == CampaignContact.contact_id))
 
@@ -375,7 +402,8 @@ def target_of(row: RowMapping) -> Target:
         zones=_zones(row["timezones"]), attempts=row["attempts"],
         due_at=row["next_eligible_at"], window_end=row["window_end"],
         caller_number_id=row["caller_number_id"], first_attempt_at=row["first_attempt_at"],
-        variables=variables)
+        variables=variables, address_state=row["state"], address_country=row["country"],
+        consent_basis=row["consent_basis"], registry_scrubbed_at=row["registry_scrubbed_at"])
 
 
 def _call_query() -> Any:
@@ -383,8 +411,11 @@ def _call_query() -> Any:
                    Call.attempt, Call.provider_call_id, Call.lease_owner, Call.status,
                    Call.outcome, Call.ended_reason, Call.answered_by, Call.started_at,
                    Call.ringing_at, Call.answered_at, Call.ended_at,
-                   CampaignContact.first_attempt_at, CampaignContact.timezones)
-            .join(CampaignContact, CampaignContact.id == Call.campaign_contact_id))
+                   CampaignContact.first_attempt_at, CampaignContact.timezones,
+                   Contact.phone, Contact.state.label("address_state"),
+                   Contact.country.label("address_country"))
+            .join(CampaignContact, CampaignContact.id == Call.campaign_contact_id)
+            .join(Contact, Contact.id == CampaignContact.contact_id))
 
 
 def _call_view(row: RowMapping) -> CallView:
@@ -395,7 +426,8 @@ def _call_view(row: RowMapping) -> CallView:
     return CallView(row["id"], row["workspace_id"], row["campaign_id"],
                     row["campaign_contact_id"], row["attempt"], row["provider_call_id"],
                     row["lease_owner"], state, row["first_attempt_at"],
-                    _zones(row["timezones"]) or ())
+                    _zones(row["timezones"]) or (), row["phone"], row["address_state"],
+                    row["address_country"])
 
 
 # --- writes ----------------------------------------------------------------------------------
@@ -526,6 +558,7 @@ def _write_schedule(conn: Connection, changes: Sequence[ScheduleChange], at: dat
 
 
 def _write_ends(conn: Connection, ends: Sequence[AttemptEnd], at: datetime) -> None:
+    _write_opt_outs(conn, [e for e in ends if e.opt_out is not None], at)
     retries = [e for e in ends if e.retry is not None]
     finals = [e for e in ends if e.retry is None]
     if retries:
@@ -553,3 +586,101 @@ def _bump(conn: Connection, campaign_id: str, deltas: Mapping[str, int]) -> None
         conn.execute(update(COUNTERS).where(COUNTERS.c.campaign_id == campaign_id)
                      .values(values))
 
+
+
+# --- compliance ------------------------------------------------------------------------------
+
+def _with_dial_facts(session: Session, workspace_id: str, due: Mapping[str, list[Target]],
+                     at: datetime) -> dict[str, list[Target]]:
+    """The due contacts with what the compliance gate needs, read in the claim's
+    transaction: the do-not-call entry matching each phone (the workspace's list, or the
+    contact's campaign's suppression list) and the phone's recent calls in the workspace."""
+    phones = list(dict.fromkeys(t.phone for targets in due.values() for t in targets))
+    if not phones:
+        return dict(due)
+    patterns = {phone: candidate_patterns(phone) for phone in phones}
+    wanted = list(dict.fromkeys(p for group in patterns.values() for p in group))
+    listed: dict[str | None, set[str]] = defaultdict(set)  # campaign id (None: all) -> patterns
+    campaign_ids = [c for c, targets in due.items() if targets]
+    entries = select(DncEntry.campaign_id, DncEntry.pattern).where(
+        DncEntry.workspace_id == workspace_id,
+        or_(DncEntry.campaign_id.is_(None), DncEntry.campaign_id.in_(campaign_ids)))
+    for start in range(0, len(wanted), _PARAMS):
+        for row in session.execute(entries.where(DncEntry.pattern.in_(
+                wanted[start:start + _PARAMS]))):
+            listed[row.campaign_id].add(row.pattern)
+    calls: dict[str, list[datetime]] = defaultdict(list)
+    talks: dict[str, list[datetime]] = defaultdict(list)
+    history = select(Call.to_number, Call.created_at, Call.answered_at, Call.outcome).where(
+        Call.workspace_id == workspace_id, Call.created_at > at - HISTORY_SPAN)
+    for start in range(0, len(phones), _PARAMS):
+        for phone, started, answered, outcome in session.execute(history.where(
+                Call.to_number.in_(phones[start:start + _PARAMS]))):
+            calls[phone].append(started)
+            if outcome == "answered" and answered is not None:
+                talks[phone].append(answered)
+    everywhere = listed.get(None, set())
+    out: dict[str, list[Target]] = {}
+    for campaign_id, targets in due.items():
+        own = listed.get(campaign_id, set())
+        out[campaign_id] = [
+            replace(t, dnc=next((p for p in patterns[t.phone] if p in everywhere or p in own),
+                                None),
+                    recent_calls=tuple(sorted(calls.get(t.phone, ()))),
+                    conversations=tuple(sorted(talks.get(t.phone, ()))))
+            for t in targets]
+    return out
+
+
+def _write_audit(conn: Connection, workspace_id: str | None, records: Sequence[AuditRecord],
+                 changes: Sequence[ScheduleChange], due: Mapping[str, Sequence[Target]],
+                 at: datetime) -> None:
+    """The compliance log: the decision's dials and deferrals, and every contact blocked
+    (with the gate's record, or a bare one naming the reason)."""
+    rows = list(records)
+    bare = [c for c in changes if isinstance(c, Closed) and c.outcome == "blocked"]
+    rows += [c.audit for c in bare if c.audit is not None]
+    missing = [c for c in bare if c.audit is None]
+    workspaces: dict[str, str] = {}
+    if missing:
+        query = (select(CampaignContact.id, CampaignContact.campaign_id, Contact.phone,
+                        Contact.workspace_id)
+                 .join(Contact, Contact.id == CampaignContact.contact_id)
+                 .where(CampaignContact.id.in_([c.target_id for c in missing])))
+        found = {row.id: row for row in conn.execute(query)}
+        for change in missing:
+            row = found.get(change.target_id)
+            if row is not None:
+                rows.append(AuditRecord(row.id, row.campaign_id, row.phone, at, "blocked",
+                                        change.reason, "", ()))
+                workspaces[row.campaign_id] = row.workspace_id
+    if not rows:
+        return
+    conn.execute(insert(LOG), [
+        {"id": new_id(), "workspace_id": workspace_id or workspaces[r.campaign_id],
+         "campaign_id": r.campaign_id, "campaign_contact_id": r.target_id,
+         "call_id": r.call_id, "phone": r.phone, "at": r.at, "decision": r.decision,
+         "reason": r.reason, "rules": r.rules, "local_times": dict(r.local_times),
+         "details": None}
+        for r in rows])
+
+
+def _write_opt_outs(conn: Connection, ends: Sequence[AttemptEnd], at: datetime) -> None:
+    """Numbers that asked not to be called join the workspace's do-not-call list in the
+    transaction that ends their call."""
+    if not ends:
+        return
+    owners = dict(conn.execute(select(Campaign.id, Campaign.workspace_id).where(
+        Campaign.id.in_({e.campaign_id for e in ends}))).all())
+    for end in ends:
+        workspace_id = owners.get(end.campaign_id)
+        if workspace_id is None or end.opt_out is None:
+            continue
+        exists = conn.execute(select(DncEntry.id).where(
+            DncEntry.workspace_id == workspace_id, DncEntry.campaign_id.is_(None),
+            DncEntry.pattern == end.opt_out)).first()
+        if exists is None:
+            conn.execute(insert(DncEntry).values(
+                id=new_id(), workspace_id=workspace_id, campaign_id=None,
+                pattern=end.opt_out, kind="number", source="opt_out",
+                reason="asked not to be called during a call", created_at=at))

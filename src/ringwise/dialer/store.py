@@ -19,13 +19,15 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Literal, Protocol
+from datetime import datetime, timedelta
+from typing import Any, Final, Literal, Protocol
 
 from ringwise.core.call_states import CallOutcome, CallState
 from ringwise.telephony.port import DialRequest
 
 ContactState = Literal["pending", "active", "done", "skipped"]
+# How far back a store reads a phone's calls for the frequency caps (the longest cap window).
+HISTORY_SPAN: Final = timedelta(days=31)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,8 @@ class WorkspaceView:
     business_hours: tuple[Mapping[str, str], ...] | None
     concurrency_limit: int
     concurrency_rate: int
+    name: str = ""
+    compliance: Mapping[str, Any] | None = None  # the workspace's compliance settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +66,8 @@ class CampaignView:
     contacts_pending: int
     contacts_active: int
     in_flight: int  # calls dialing, ringing or in progress
+    telemarketing: bool = False  # needs recorded consent; the opening offers an opt-out
+    regulation_f: bool = False  # debt collection: 7 calls in 7 days, none 7 days after a talk
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +101,15 @@ class Target:
     caller_number_id: str | None
     first_attempt_at: datetime | None
     variables: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    address_state: str | None = None
+    address_country: str | None = None
+    consent_basis: str | None = None
+    registry_scrubbed_at: datetime | None = None
+    # Filled by the store when it hands the contact to ``decide`` (read in the claim's
+    # transaction, so a number listed a second earlier is seen):
+    dnc: str | None = None  # the do-not-call entry matching the phone, if any
+    recent_calls: tuple[datetime, ...] = ()  # dial starts to this phone, all campaigns
+    conversations: tuple[datetime, ...] = ()  # answers by a person on this phone
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,12 +124,30 @@ class Scheduled:
 
 
 @dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One dial decision and why, for the compliance log: ``dialed`` (``call_id`` set),
+    ``blocked`` (the contact is closed) or ``deferred`` (a cap moved it later)."""
+
+    target_id: str
+    campaign_id: str
+    phone: str
+    at: datetime
+    decision: Literal["dialed", "blocked", "deferred"]
+    reason: str | None
+    rules: str  # rule keys applied, "us-federal+us-fl"
+    local_times: tuple[tuple[str, str], ...]  # (zone, callee-local ISO time) at ``at``
+    call_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Closed:
-    """A pending contact leaves the campaign without another call (state ``skipped``)."""
+    """A pending contact leaves the campaign without another call (state ``skipped``).
+    A ``blocked`` one is written to the compliance log (``audit``, or a bare record)."""
 
     target_id: str
     outcome: CallOutcome  # expired | blocked | canceled
     reason: str
+    audit: AuditRecord | None = field(default=None, compare=False)
 
 
 ScheduleChange = Scheduled | Closed
@@ -132,6 +165,8 @@ class NewCall:
     provider: str
     request: DialRequest
     assistant_id: str | None = None
+    address_state: str | None = None  # the contact's, for the legal floor of a retry
+    address_country: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +178,7 @@ class ClaimInput:
     campaigns: tuple[CampaignView, ...]  # the workspace's running campaigns
     workspace_in_flight: int  # across all its campaigns, whatever their status
     numbers: tuple[NumberView, ...]
+    audit: bool = True  # the store keeps a compliance log: decide() writes its records
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +186,7 @@ class ClaimDecision:
     calls: tuple[NewCall, ...] = ()
     schedule: tuple[ScheduleChange, ...] = ()  # stale windows found while claiming
     number_starts: Mapping[str, tuple[datetime, ...]] = field(default_factory=dict)
+    audit: tuple[AuditRecord, ...] = ()  # dials and deferrals (blocks ride on ``Closed``)
 
 
 class ClaimDecider(Protocol):
@@ -177,6 +214,9 @@ class CallView:
     state: CallState
     first_attempt_at: datetime | None
     zones: tuple[str, ...]
+    phone: str = ""  # the contact's, with its address: the legal floor of a retry
+    address_state: str | None = None
+    address_country: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +238,7 @@ class AttemptEnd:
     retry: Scheduled | None = None
     final_state: ContactState = "done"
     reason: str | None = None  # why it is finished
+    opt_out: str | None = None  # the phone that asked not to be called: joins the DNC list
 
 
 class DialerStore(Protocol):

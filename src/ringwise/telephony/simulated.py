@@ -577,6 +577,8 @@ class SimulatedCarrier:
             if detect:
                 answered_by = "unknown" if inconclusive else "human"
             disposition = m.callee.choose(u(_U_DISPOSITION))
+            if disposition == "opt-out":
+                reason = "customer-opted-out"  # the assistant confirms and ends the call
             talk_s = (m.talk_time.at(u(_U_TALK), u(_U_TALK2))
                       * m.callee.talk_factor[disposition])
         else:
