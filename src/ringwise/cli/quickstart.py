@@ -12,9 +12,9 @@ results table and the URLs to look at next.
 
 When the virtual clock starts: at 08:50 New York time on the next weekday that is no state
 holiday (after the last virtual day an earlier run used on the same database, so the simulated
-world never goes back in time). Every US zone's 09:00-20:00 window then comes up on that same virtual day, from New
-York's at 13:00 or 14:00 UTC to Hawaii's at 19:00 UTC, and retries fit in before the windows
-close.
+world never goes back in time). Every US zone's 09:00-20:00 window then comes up on that same
+virtual day, from New York's at 13:00 or 14:00 UTC to Hawaii's at 19:00 UTC, and retries fit
+in before the windows close.
 """
 
 from __future__ import annotations
