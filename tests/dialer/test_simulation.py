@@ -384,3 +384,18 @@ def test_completes_when_the_last_contact_is_done() -> None:
     summary = run(prepare(load_scenario(EXAMPLES / "quick.json"))).summary
     assert summary["campaign_ended_reason"] == "all-contacts-done"
     assert summary["completed_at"] == summary["last_call_ended_at"]
+
+
+def test_contacts_loaded_scheduled_run_as_if_the_dialer_scheduled_them() -> None:
+    """The simulator hands over contacts already scheduled by the preflight (a shortcut for
+    speed); the run must equal the one where the dialer schedules them on its first tick."""
+    from dataclasses import replace
+
+    prepared = prepare(parse_scenario(scenario()))
+    assert all(t.due_at is not None for t in prepared.targets)
+    unscheduled = replace(prepared, targets=tuple(
+        replace(t, due_at=None, window_end=None) for t in prepared.targets))
+    shortcut, full = run(prepared), run(unscheduled)
+    assert list(shortcut.call_lines()) == list(full.call_lines())
+    for key in ("attempts", "capacity", "outcomes", "completed_at"):
+        assert shortcut.summary[key] == full.summary[key], key

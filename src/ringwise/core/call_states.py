@@ -343,7 +343,7 @@ def apply_event(state: CallState, event: ProviderEvent) -> CallState:
         answered_by = _better_answerer(state.answered_by, event.answered_by)
         outcome = answered_outcome(answered_by)
         reason = _reason_for(event, outcome, answered=True)
-        return transition(replace(state, answered_by=answered_by), "ended", at=event.at,
+        return transition(_with_answerer(state, answered_by), "ended", at=event.at,
                           outcome=outcome, ended_reason=reason)
     if event.is_terminal:
         outcome = _UNANSWERED_OUTCOME[event.status]
@@ -357,9 +357,16 @@ def apply_event(state: CallState, event: ProviderEvent) -> CallState:
     else:
         state = _merge_instant(state, target, event.at)  # a stale event may tell an instant
     if target == "in-progress":
-        state = replace(state, answered_by=_better_answerer(state.answered_by,
+        state = _with_answerer(state, _better_answerer(state.answered_by,
                                                             event.answered_by))
     return state
+
+
+def _with_answerer(state: CallState, answered_by: AnsweredBy | None) -> CallState:
+    if answered_by == state.answered_by:
+        return state
+    return CallState(state.status, state.outcome, state.ended_reason, answered_by,
+                     state.dialing_at, state.ringing_at, state.answered_at, state.ended_at)
 
 
 def _walk(state: CallState, to: CallStatus) -> CallState:

@@ -229,7 +229,14 @@ class StartLog:
         """Memoised until the next :meth:`record`: a full number is asked once per claim,
         not once per contact waiting for it."""
         if self._next is None:
-            self._next = self.window.next_start_at(self.starts, self.at)
+            if self._exact:
+                self._next = self.window.next_start_at(self.starts, self.at)
+            else:
+                # Every start is at or before ``at``: the window to beat is the one ending at
+                # t, so t must pass the max_starts-th latest start by one period.
+                latest = sorted(self.starts, reverse=True)[:self.window.max_starts]
+                self._next = self.at if len(latest) < self.window.max_starts \
+                    else max(self.at, latest[-1] + self.window.period)
         return self._next
 
     def kept(self) -> tuple[datetime, ...]:

@@ -31,7 +31,7 @@ day, which holds for every tzdb zone from 1990 to 2040.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Final, Protocol
@@ -107,6 +107,11 @@ class CallingRules:
     call_hours: TimeRange | None = None
     business_hours: tuple[TimeRange, ...] = ()
     floor: FloorFn | None = None
+    _hash: int = field(init=False, repr=False, compare=False, default=0)
+
+    def __hash__(self) -> int:
+        # Computed once: the window cache is keyed by the rules at every call.
+        return self._hash
 
     def __post_init__(self) -> None:
         for name in ("start_at", "end_at"):
@@ -128,6 +133,9 @@ class CallingRules:
         # Tuples, so that the rules stay hashable even when built from lists.
         object.__setattr__(self, "runs", tuple(self.runs))
         object.__setattr__(self, "business_hours", tuple(self.business_hours))
+        object.__setattr__(self, "_hash", hash((
+            self.start_at, self.end_at, self.local_start, self.runs, self.weekdays,
+            self.call_hours, self.business_hours, self.floor)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,7 +396,7 @@ class _Plan:
         return slots
 
 
-@lru_cache(maxsize=128)  # rule sets in use at once (active campaigns)
+@lru_cache(maxsize=4096)  # rule sets in use at once (campaigns x the legal floors of contacts)
 def _plan(rules: CallingRules) -> _Plan:
     return _Plan(rules)
 

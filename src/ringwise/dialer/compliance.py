@@ -18,7 +18,7 @@ Calling hours are not checked here: the legal floor is part of the contact's cal
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, Final, Literal
@@ -50,6 +50,10 @@ class Profile:
 
     floors: FloorSettings = DEFAULT_FLOOR_SETTINGS
     require_registry_scrub: bool = False
+    # Floors by (country, state, address state, address country): hashing the settings for
+    # a shared cache at every dial would cost more than the lookup.
+    memo: dict[tuple[str | None, ...], LegalFloor] = field(
+        default_factory=dict, compare=False, repr=False)
 
 
 DEFAULT_PROFILE: Final = Profile()
@@ -82,7 +86,16 @@ def floor_of(phone: str, address_state: str | None, address_country: str | None,
         info = describe(phone)
     except ValueError:
         return floor_for(Jurisdiction(frozenset()), profile.floors)
-    return _floor(info.country, info.region, address_state, address_country, profile.floors)
+    key = (info.country, info.region, address_state, address_country)
+    found = profile.memo.get(key)
+    if found is None:
+        if len(profile.memo) > 65_536:
+            profile.memo.clear()
+        where = PhoneInfo(e164="", country=info.country, region=info.region, area_code=None,
+                          timezones=())
+        found = profile.memo[key] = floor_for(
+            jurisdiction_of(where, address_state, address_country), profile.floors)
+    return found
 
 
 @lru_cache(maxsize=8192)
@@ -127,13 +140,6 @@ def local_times(zones: Sequence[str], at: datetime) -> tuple[tuple[str, str], ..
 
 
 # --- compiling settings ------------------------------------------------------------------------
-
-@lru_cache(maxsize=65_536)
-def _floor(country: str | None, region: str | None, address_state: str | None,
-           address_country: str | None, settings: FloorSettings) -> LegalFloor:
-    where = PhoneInfo(e164="", country=country, region=region, area_code=None, timezones=())
-    return floor_for(jurisdiction_of(where, address_state, address_country), settings)
-
 
 def _frozen(value: Any) -> Any:
     """A hashable copy of JSON settings, so compiled profiles can be cached."""

@@ -619,10 +619,17 @@ def _audit(target: Target, zones: Sequence[str], floor: LegalFloor, at: datetime
 def _cps_budget(claim: ClaimInput) -> int:
     """Dial starts the workspace's numbers allow at this instant, together."""
     total = 0
+    at = claim.at
     for number in claim.numbers:
         window = pacing.rate_window(number.cps_limit)
-        total += pacing.StartLog(window, number.recent_starts, claim.at).room() \
-            if number.recent_starts else window.max_starts
+        starts = number.recent_starts
+        if not starts:
+            total += window.max_starts
+        elif max(starts) <= at:  # the usual case: count the last period's starts
+            after = at - window.period
+            total += max(0, window.max_starts - sum(1 for s in starts if s > after))
+        else:
+            total += pacing.StartLog(window, starts, at).room()
     return total
 
 

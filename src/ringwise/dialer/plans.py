@@ -49,15 +49,17 @@ def call_id_for(target_id: str, attempt: int) -> str:
     """The id of attempt ``attempt`` of a campaign contact: derived, not random, so the
     same attempt always has the same id (the provider's idempotency key) and a seeded
     simulation gives the same call log on every run and every store."""
-    # uuid.uuid5, without building a UUID object (a simulation derives ~200,000 ids).
-    digest = bytearray(sha1(_CALL_ID_SALT + f"{target_id}/{attempt}".encode()).digest()[:16])
+    return uuid5_text(_CALL_IDS, f"{target_id}/{attempt}")
+
+
+def uuid5_text(namespace: uuid.UUID, name: str) -> str:
+    """``str(uuid.uuid5(namespace, name))`` without building a UUID object (a simulation
+    derives ~200,000 ids)."""
+    digest = bytearray(sha1(namespace.bytes + name.encode()).digest()[:16])
     digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
     digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
     h = digest.hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-_CALL_ID_SALT: Final = _CALL_IDS.bytes
 
 
 @dataclass(frozen=True, slots=True)

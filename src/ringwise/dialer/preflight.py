@@ -62,6 +62,7 @@ class Verdict:
     reason: SkipReason | None
     zones: tuple[str, ...]
     first_at: datetime | None
+    window_end: datetime | None = None  # the end of the window opening at ``first_at``
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +99,7 @@ def check(plan: CampaignPlan, target: Target, at: datetime,
         return Verdict(target, "dnc", (), None)
     change = plan.schedule(target, at)
     if isinstance(change, Scheduled):
-        return Verdict(target, None, change.zones, change.due_at)
+        return Verdict(target, None, change.zones, change.due_at, change.window_end)
     assert isinstance(change, Closed)
     reason = _CLOSED.get(change.reason)
     if reason is None:  # pragma: no cover - plans.schedule closes for these two reasons only

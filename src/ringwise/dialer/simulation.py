@@ -63,7 +63,7 @@ from ringwise.db.models import Workspace
 from ringwise.dialer.driver import drive
 from ringwise.dialer.engine import Dialer
 from ringwise.dialer.memory_store import CallRow, CampaignRow, ContactRow, MemoryDialerStore
-from ringwise.dialer.plans import CampaignPlan, compile_plan
+from ringwise.dialer.plans import CampaignPlan, compile_plan, uuid5_text
 from ringwise.dialer.preflight import Preflight, Rejection, Verdict, check, iso, summarize
 from ringwise.dialer.sql_store import SqlDialerStore
 from ringwise.dialer.store import (
@@ -245,7 +245,7 @@ class Prepared:
 def contact_id_for(phone: str) -> str:
     """A contact's id in the simulation: derived from its E.164 phone (stable across runs and
     across edits of the rest of the scenario)."""
-    return str(uuid.uuid5(_CONTACT_IDS, phone))
+    return uuid5_text(_CONTACT_IDS, phone)
 
 
 def target_id_for(index: int) -> str:
@@ -293,7 +293,10 @@ def prepare(scenario: Scenario, *, contacts_csv: Path | None = None,
     verdicts = [check(plan, target, launch, dnc) for target in loaded]
     report = summarize(verdicts, launch, invalid=inputs.invalid, duplicate=inputs.duplicate,
                        rejections=inputs.rejections)
-    targets = tuple(_renamed(v, index) for index, v in enumerate(
+    # Launched now and not staggered: the dialer's first tick would schedule every contact
+    # exactly as the preflight just did, so the targets come scheduled.
+    scheduled = view.status == "running" and not plan.stagger_seconds
+    targets = tuple(_renamed(v, index, scheduled) for index, v in enumerate(
         v for v in verdicts if v.reason != "dnc"))
     counters_free = replace(view, contacts_total=0, contacts_pending=0, contacts_active=0,
                             in_flight=0)
@@ -301,8 +304,12 @@ def prepare(scenario: Scenario, *, contacts_csv: Path | None = None,
                     inputs, report, report.skipped["dnc"], not_ready)
 
 
-def _renamed(verdict: Verdict, index: int) -> Target:
+def _renamed(verdict: Verdict, index: int, scheduled: bool) -> Target:
     target = verdict.target
+    if scheduled and verdict.reason is None:
+        return replace(target, id=target_id_for(index), contact_id=contact_id_for(target.phone),
+                       zones=verdict.zones, due_at=verdict.first_at,
+                       window_end=verdict.window_end)
     return replace(target, id=target_id_for(index), contact_id=contact_id_for(target.phone),
                    zones=verdict.zones or None)
 
@@ -501,6 +508,13 @@ class DemandRecorder:
             else:
                 self._stop(change.target_id, at)
 
+    def scheduled_already(self, targets: Sequence[Target], at: datetime) -> None:
+        """Contacts loaded scheduled (due from ``due_at``), as if scheduled at ``at``."""
+        for target in targets:
+            if target.due_at is not None and target.window_end is not None:
+                self._start(Scheduled(target.id, target.zones or (), target.due_at,
+                                      target.window_end), at)
+
     def finish(self, at: datetime) -> None:
         """Close every span still open (the simulation stopped at ``at``)."""
         for target_id in list(self._open):
@@ -615,6 +629,7 @@ def run(prepared: Prepared, *, seed: int | None = None,
     launch = prepared.launch_at
     until = launch + timedelta(days=days)
     memory = MemoryDialerStore()
+    memory.keep_audit = False  # the forecast reports counts; a log of every dial costs time
     memory.add_workspace(prepared.workspace)
     for number in prepared.numbers:
         memory.add_number(number)
@@ -622,6 +637,7 @@ def run(prepared: Prepared, *, seed: int | None = None,
     memory.add_campaign(prepared.campaign)
     memory.add_contacts(campaign_id, prepared.targets)
     store = DemandRecorder(memory)
+    store.scheduled_already(prepared.targets, launch)
     clock = ManualClock(launch)
     carrier = SimulatedCarrier(scenario.carrier, seed=seed)
     dialer = Dialer(store, carrier, clock, worker_id=WORKER_ID)

@@ -10,7 +10,7 @@ holidays come from the ``holidays`` package's tables, never from the network or 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from functools import cache, lru_cache
 from typing import Final
@@ -151,11 +151,23 @@ class LegalFloor:
 
     rules: tuple[FloorRule, ...]
     extra_caps: tuple[FrequencyCap, ...] = ()
+    # Derived once: the dialer asks for them at every dial.
+    all_caps: tuple[FrequencyCap, ...] = field(init=False, repr=False, compare=False)
+    keys_text: str = field(init=False, repr=False, compare=False)
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __hash__(self) -> int:
+        # Computed once: calling rules holding this floor are cache keys at every dial.
+        return self._hash
 
     def __post_init__(self) -> None:
         # A canonical order, so equal sets of rules give equal (cache-friendly) floors.
         object.__setattr__(self, "rules", tuple(sorted(set(self.rules), key=_rule_order)))
         object.__setattr__(self, "extra_caps", tuple(dict.fromkeys(self.extra_caps)))
+        every = (cap for rule in self.rules for cap in rule.caps)
+        object.__setattr__(self, "all_caps", tuple(dict.fromkeys((*every, *self.extra_caps))))
+        object.__setattr__(self, "keys_text", "+".join(rule.key for rule in self.rules))
+        object.__setattr__(self, "_hash", hash((self.rules, self.extra_caps)))
 
     def __call__(self, day: date, tz: ZoneInfo) -> tuple[TimeRange, ...]:
         """Allowed local slots on ``day``; ``tz`` is unused (rules are wall-clock)."""
@@ -173,12 +185,11 @@ class LegalFloor:
     @property
     def caps(self) -> tuple[FrequencyCap, ...]:
         """Every rule's caps and the extra caps, without duplicates."""
-        every = (cap for rule in self.rules for cap in rule.caps)
-        return tuple(dict.fromkeys((*every, *self.extra_caps)))
+        return self.all_caps
 
     def describe(self) -> str:
         """The rule keys joined by '+', e.g. 'us-federal+us-fl', for audit logs."""
-        return "+".join(self.keys)
+        return self.keys_text
 
 
 @dataclass(frozen=True, slots=True)
