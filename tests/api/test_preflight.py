@@ -38,7 +38,8 @@ def test_counts_each_reason(client: TestClient) -> None:
     assert body["status"] == "draft"
     assert body["contacts_total"] == 4 and body["contacts"] == 4
     assert body["callable"] == 2
-    assert body["skipped"] == {"invalid": 0, "duplicate": 0, "dnc": 0, "unknown_timezone": 0,
+    assert body["skipped"] == {"invalid": 0, "duplicate": 0, "dnc": 0,
+                               "no_consent": 0, "registry_scrub_stale": 0, "unknown_timezone": 0,
                                "no_window_before_end": 2}
     assert body["skipped_total"] == 2
     assert body["first_eligible_at"] == "2026-03-02T15:00:00Z"
@@ -85,3 +86,22 @@ def test_foreign_and_unknown_ids_are_404(client: TestClient, other_client: TestC
 
 def test_needs_a_key(anon_client: TestClient) -> None:
     error_of(anon_client.get("/v1/campaigns/x/preflight"), 401)
+
+
+def test_counts_the_compliance_gate(client: TestClient) -> None:
+    """A telemarketing campaign: contacts without consent, and numbers on the workspace's
+    do-not-call list, are counted as the dialer will block them."""
+    phones = ["+12125550100", "+12125550101", "+12125550102"]
+    created = campaign(client, phones, schedule=HOURS, telemarketing=True)
+    consented = client.post("/v1/contacts", json={
+        "phone": phones[0], "consent_basis": "express_written",
+        "consent_at": "2026-02-01T12:00:00Z"})
+    assert consented.status_code == 200, consented.text
+    assert client.post("/v1/dnc", json={"phone": phones[1]}).status_code == 201
+    body = preflight(client, created["id"])
+    assert body["callable"] == 1
+    assert body["skipped"]["dnc"] == 1 and body["skipped"]["no_consent"] == 1
+    assert client.patch("/v1/settings", json={
+        "compliance": {"require_registry_scrub": True}}).status_code == 200
+    body = preflight(client, created["id"])
+    assert body["callable"] == 0 and body["skipped"]["registry_scrub_stale"] == 1

@@ -62,7 +62,8 @@ def test_preflight_only(tmp_path: Path) -> None:
     result = simulate(str(QUICK), "--preflight", "--calls-out", str(calls))
     answer = json.loads(result.stdout)
     assert not calls.exists()  # no calls placed, none written
-    assert answer["skipped"] == {"invalid": 3, "duplicate": 6, "dnc": 3, "unknown_timezone": 0,
+    assert answer["skipped"] == {"invalid": 3, "duplicate": 6, "dnc": 3,
+                                 "no_consent": 0, "registry_scrub_stale": 0, "unknown_timezone": 0,
                                  "no_window_before_end": 3}
     assert answer["contacts"] == answer["input_rows"] == 501
     assert answer["callable"] + answer["skipped_total"] == answer["contacts"]

@@ -69,7 +69,8 @@ TARGETS = [
 def test_each_reason_is_counted() -> None:
     report = preflight(plan(end_at=END), TARGETS, LAUNCH, dnc={"+12125550102"}, invalid=4,
                        duplicate=2, rejections=[Rejection("contacts[3]", "phone", "bad")])
-    assert report.skipped == {"invalid": 4, "duplicate": 2, "dnc": 1, "unknown_timezone": 1,
+    assert report.skipped == {"invalid": 4, "duplicate": 2, "dnc": 1,
+                              "no_consent": 0, "registry_scrub_stale": 0, "unknown_timezone": 1,
                               "no_window_before_end": 2}
     assert list(report.skipped) == list(SKIP_REASONS)
     assert report.callable == 3

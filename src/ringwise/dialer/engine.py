@@ -41,6 +41,7 @@ from ringwise.core.caller_id import (
     rotation_for,
 )
 from ringwise.core.campaign_lifecycle import schedule_start
+from ringwise.core.compliance.disclosures import with_callback
 from ringwise.core.compliance.floors import LegalFloor
 from ringwise.core.retry_policy import Done, decide
 from ringwise.core.windows import CallingRules, next_window
@@ -558,7 +559,8 @@ class Dialer:
             call_id=call_id, from_number=number.e164, to_number=target.phone,
             callee_zones=zones, placed_at=at, machine_detection=plan.machine_detection,
             machine_detection_timeout_s=plan.machine_detection_timeout_s,
-            opening_message=plan.opening, voicemail_message=plan.voicemail_message,
+            opening_message=plan.opening,
+            voicemail_message=with_callback(plan.voicemail_message, number.e164),
             context=target.variables)
         return NewCall(target.id, plan.id, target.contact_id, attempt, number.id,
                        number.provider, request, plan.view.assistant_id,

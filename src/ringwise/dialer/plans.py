@@ -17,6 +17,7 @@ from ringwise.core.caller_id import (
     CallerIdMode,
     OwnedNumber,
 )
+from ringwise.core.compliance.disclosures import telemarketing_opening
 from ringwise.core.compliance.floors import LegalFloor
 from ringwise.core.phones import describe
 from ringwise.core.retry import RetryPolicy, policy_from_dict
@@ -160,6 +161,7 @@ def compile_plan(view: CampaignView, workspace: WorkspaceView) -> CampaignPlan:
     leave = voicemail.get("action") == "leave_message"
     message = (voicemail.get("message") or view.voicemail_message) if leave else None
     end_at = view.schedule.get("end_at")
+    opening = view.opening_message or view.first_message or DEFAULT_OPENING
     return CampaignPlan(
         view=view,
         rules=rules,
@@ -167,7 +169,8 @@ def compile_plan(view: CampaignView, workspace: WorkspaceView) -> CampaignPlan:
         policy=policy,
         caller_mode=mode,
         number_ids=frozenset(number_ids),
-        opening=view.opening_message or view.first_message or DEFAULT_OPENING,
+        opening=telemarketing_opening(opening, workspace.name) if view.telemarketing
+        else opening,
         voicemail_message=message,
         machine_detection=bool(voicemail.get("detection_enabled", True)),
         machine_detection_timeout_s=int(voicemail.get("detection_timeout_seconds") or 30),

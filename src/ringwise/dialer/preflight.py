@@ -11,14 +11,19 @@ Reasons a contact is skipped (:data:`SKIP_REASONS`, in this order):
   that fails the API's validation); counted by whoever read the input (CSV import, bulk
   upsert), passed in as ``invalid``;
 * ``duplicate``: the row's phone (E.164) already appeared in an earlier row; passed in;
-* ``dnc``: the phone is on the do-not-call list given (the scenario's ``dnc`` for now; the
-  compliance milestone adds a workspace DNC list checked at dial time too);
+* ``dnc``: the phone is on a do-not-call list: the one given (a scenario's ``dnc``), or the
+  workspace's list or the campaign's suppression list (``Target.dnc``, read by the caller);
+* ``no_consent``: a telemarketing campaign, and the contact has no recorded consent;
+* ``registry_scrub_stale``: the workspace requires a national-registry scrub at most 31 days
+  old, and the contact's is missing or older;
 * ``unknown_timezone``: no candidate time zone (the dialer closes it as ``blocked``);
 * ``no_window_before_end``: no calling window opens before the campaign's ``end_at`` (or
   within the window search horizon): the dialer expires it without a call.
 
-Everyone else is ``callable``, and ``first_eligible_at`` is the earliest opening of their
-windows (launch stagger not applied). ``contacts == callable + sum(skipped.values())``.
+The last three come from the dialer's own compliance gate (``dialer.compliance.check``);
+frequency caps only defer a call, so they skip no one. Everyone else is ``callable``, and
+``first_eligible_at`` is the earliest opening of their windows (launch stagger not applied).
+``contacts == callable + sum(skipped.values())``.
 """
 
 from __future__ import annotations
@@ -28,12 +33,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Final, Literal
 
+from ringwise.dialer import compliance
 from ringwise.dialer.plans import CampaignPlan
 from ringwise.dialer.store import Closed, Scheduled, Target
 
-SkipReason = Literal["invalid", "duplicate", "dnc", "unknown_timezone", "no_window_before_end"]
+SkipReason = Literal["invalid", "duplicate", "dnc", "no_consent", "registry_scrub_stale",
+                     "unknown_timezone", "no_window_before_end"]
 SKIP_REASONS: Final[tuple[SkipReason, ...]] = (
-    "invalid", "duplicate", "dnc", "unknown_timezone", "no_window_before_end")
+    "invalid", "duplicate", "dnc", "no_consent", "registry_scrub_stale", "unknown_timezone",
+    "no_window_before_end")
+# The compliance gate's blocking reasons, as preflight reasons.
+_BLOCKED: Final[dict[str, SkipReason]] = {
+    "dnc-listed": "dnc", "no-consent": "no_consent",
+    "registry-scrub-stale": "registry_scrub_stale",
+}
 # The dialer's Closed reasons, as preflight reasons.
 _CLOSED: Final[dict[str, SkipReason]] = {
     "unknown-timezone": "unknown_timezone",
@@ -97,6 +110,10 @@ def check(plan: CampaignPlan, target: Target, at: datetime,
     """The verdict on one contact if the campaign launched at ``at``."""
     if target.phone in dnc:
         return Verdict(target, "dnc", (), None)
+    gate = compliance.check(target, plan.floor_of(target), plan.profile, at,
+                            telemarketing=plan.telemarketing, regulation_f=plan.regulation_f)
+    if gate.decision == "block":
+        return Verdict(target, _BLOCKED.get(gate.reason or "", "dnc"), (), None)
     change = plan.schedule(target, at)
     if isinstance(change, Scheduled):
         return Verdict(target, None, change.zones, change.due_at, change.window_end)

@@ -7,6 +7,7 @@ will do, not an estimate of it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import Depends
@@ -21,7 +22,7 @@ from ringwise.dialer.plans import compile_plan
 from ringwise.dialer.preflight import preflight
 from ringwise.dialer.sql_store import campaign_view, target_of, target_query, workspace_view
 from ringwise.errors import Conflict, RingwiseError
-from ringwise.services import campaigns
+from ringwise.services import campaigns, dnc
 from ringwise.services.context import Ctx
 
 router = workspace_router("/v1/campaigns", "campaigns")
@@ -37,8 +38,10 @@ _CLOSED = ("completed", "canceled")
 @router.get("/{campaign_id}/preflight", response_model=CampaignPreflight, responses=_CONFLICT,
             summary="Preview how many pending contacts will be skipped, and why")
 def get_preflight(campaign_id: str, ctx: Ctx = Depends(get_ctx)) -> CampaignPreflight:
-    """Evaluates every pending contact now, the way the dialer schedules it: contacts with
-    no time zone, or with no calling window before the schedule's `end_at`, are counted as
+    """Evaluates every pending contact now, the way the dialer schedules and gates it:
+    contacts on a do-not-call or suppression list, without consent (telemarketing), with a
+    stale registry scrub (when required), with no time zone, or with no calling window
+    (campaign schedule and legal hours) before the schedule's `end_at`, are counted as
     skipped; the others are callable from `first_eligible_at`. Read-only."""
     campaign = campaigns.get_campaign(ctx, campaign_id)
     counters = campaigns.get_counters(ctx.session, campaign.id)
@@ -59,8 +62,10 @@ def get_preflight(campaign_id: str, ctx: Ctx = Depends(get_ctx)) -> CampaignPref
     query = (target_query().where(CampaignContact.campaign_id == campaign.id,
                                    CampaignContact.state == "pending")
              .order_by(CampaignContact.id))
-    targets = (target_of(row) for row in ctx.session.execute(query).mappings())
-    report = preflight(plan, targets, ctx.now)
+    targets = [target_of(row) for row in ctx.session.execute(query).mappings()]
+    listed = dnc.listed_phones(ctx.session, ctx.workspace.id, [campaign.id],
+                               [t.phone for t in targets])
+    report = preflight(plan, (replace(t, dnc=listed.get(t.phone)) for t in targets), ctx.now)
     return CampaignPreflight(
         campaign_id=campaign.id, status=campaign.status, at=report.at,
         contacts_total=counters.contacts_total, contacts=report.contacts,

@@ -9,8 +9,9 @@ from pydantic.config import JsonDict
 
 from ringwise.core.campaign_lifecycle import CampaignStatus
 
-_SKIPPED_EXAMPLE: JsonDict = {"invalid": 0, "duplicate": 0, "dnc": 0, "unknown_timezone": 0,
-                    "no_window_before_end": 12}
+_SKIPPED_EXAMPLE: JsonDict = {"invalid": 0, "duplicate": 0, "dnc": 3, "no_consent": 0,
+                              "registry_scrub_stale": 0, "unknown_timezone": 0,
+                              "no_window_before_end": 12}
 
 
 class PreflightSkipped(BaseModel):
@@ -23,11 +24,18 @@ class PreflightSkipped(BaseModel):
                                                    "were validated when written")
     duplicate: int = Field(examples=[0], description="A phone already in the campaign. Always "
                                                      "0 here: a campaign holds a contact once")
-    dnc: int = Field(examples=[0], description="On a do-not-call list (checked at dial time "
-                                               "from the compliance milestone on; 0 until then)")
+    dnc: int = Field(examples=[3], description="On the workspace's do-not-call list or the "
+                                               "campaign's suppression list (checked again "
+                                               "at dial time)")
+    no_consent: int = Field(examples=[0], description="Telemarketing campaign, and the contact "
+                                                      "has no recorded consent_basis")
+    registry_scrub_stale: int = Field(
+        examples=[0], description="The workspace requires a national-registry scrub at most "
+                                  "31 days old; the contact's registry_scrubbed_at is older or "
+                                  "missing")
     unknown_timezone: int = Field(examples=[0],
-                                  description="No time zone from the contact, its number or "
-                                              "the campaign: never called (blocked)")
+                                  description="No time zone from the contact or its number: "
+                                              "never called on a guess (blocked)")
     no_window_before_end: int = Field(
         examples=[12], description="No calling window opens in the contact's zone(s) before "
                                    "the schedule's end_at: expired without a call")
