@@ -10,11 +10,13 @@ from ringwise.api.schemas.campaigns import WEEKDAYS, Weekday
 from ringwise.api.schemas.common import Out, Strict
 from ringwise.core.hours import TimeSlot, check_slots
 from ringwise.core.timezones import check_timezone
+from ringwise.dialer.store import HISTORY_SPAN
 from ringwise.errors import FieldError
 
 MAX_FLOOR_SLOTS = 24
 MAX_CAPS = 10
-MAX_CAP_HOURS = 24 * 366
+# The dialer reads this much of a number's call history at each claim (dialer.store).
+MAX_CAP_HOURS = int(HISTORY_SPAN.total_seconds()) // 3600
 _DAY_NAMES = {"monday": "mon", "tuesday": "tue", "wednesday": "wed", "thursday": "thu",
               "friday": "fri", "saturday": "sat", "sunday": "sun"}
 
