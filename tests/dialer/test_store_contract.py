@@ -20,7 +20,9 @@ from ringwise.db.models import (
     Campaign,
     CampaignContact,
     CampaignCounters,
+    ComplianceLog,
     Contact,
+    DncEntry,
     PhoneNumber,
     Workspace,
 )
@@ -124,6 +126,14 @@ def test_memory_and_sql_stores_give_the_same_call_log(db: Database, seed: int) -
         run_on(SqlDialerStore(db), world, sql_done)
         assert sql_log(db) == memory_log(memory)
         assert sorted(sql_done) == sorted(memory_done)
+        with db.reading() as session:  # the same compliance log, decision for decision
+            stored_log = sorted(
+                (r.campaign_contact_id, r.call_id or "", r.decision, r.reason or "", r.rules,
+                 r.at, tuple(sorted(r.local_times.items())))
+                for r in session.scalars(select(ComplianceLog)))
+        assert stored_log == sorted(
+            (r.target_id, r.call_id or "", r.decision, r.reason or "", r.rules, r.at,
+             tuple(sorted(r.local_times))) for r in memory.audit_rows())
         with db.reading() as session:
             for view in memory.campaigns(["completed", "running", "scheduled"]):
                 stored = {r.id: (r.state, r.outcome, r.attempts, r.ended_reason)
@@ -137,7 +147,7 @@ def test_memory_and_sql_stores_give_the_same_call_log(db: Database, seed: int) -
 
 def _reset(db: Database) -> None:
     with db.transaction() as session:
-        for model in (Call, CampaignContact, CampaignCounters, Campaign, Contact, PhoneNumber,
-                      Workspace):
+        for model in (ComplianceLog, DncEntry, Call, CampaignContact, CampaignCounters,
+                      Campaign, Contact, PhoneNumber, Workspace):
             session.query(model).delete()
 

@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from ringwise.core.call_states import CallState
 from ringwise.core.compliance.dnc import candidate_patterns
@@ -605,17 +606,19 @@ def _with_dial_facts(session: Session, workspace_id: str, due: Mapping[str, list
     entries = select(DncEntry.campaign_id, DncEntry.pattern).where(
         DncEntry.workspace_id == workspace_id,
         or_(DncEntry.campaign_id.is_(None), DncEntry.campaign_id.in_(campaign_ids)))
-    for start in range(0, len(wanted), _PARAMS):
-        for row in session.execute(entries.where(DncEntry.pattern.in_(
-                wanted[start:start + _PARAMS]))):
+    for chunk in _chunks(session, wanted):
+        for row in session.execute(entries.where(DncEntry.pattern == any_(chunk))
+                                   if isinstance(chunk, BindParameter)
+                                   else entries.where(DncEntry.pattern.in_(chunk))):
             listed[row.campaign_id].add(row.pattern)
     calls: dict[str, list[datetime]] = defaultdict(list)
     talks: dict[str, list[datetime]] = defaultdict(list)
     history = select(Call.to_number, Call.created_at, Call.answered_at, Call.outcome).where(
         Call.workspace_id == workspace_id, Call.created_at > at - HISTORY_SPAN)
-    for start in range(0, len(phones), _PARAMS):
+    for chunk in _chunks(session, phones):
         for phone, started, answered, outcome in session.execute(history.where(
-                Call.to_number.in_(phones[start:start + _PARAMS]))):
+                Call.to_number == any_(chunk) if isinstance(chunk, BindParameter)
+                else Call.to_number.in_(chunk))):
             calls[phone].append(started)
             if outcome == "answered" and answered is not None:
                 talks[phone].append(answered)
@@ -630,6 +633,13 @@ def _with_dial_facts(session: Session, workspace_id: str, due: Mapping[str, list
                     conversations=tuple(sorted(talks.get(t.phone, ()))))
             for t in targets]
     return out
+
+
+def _chunks(session: Session, values: list[str]) -> list[Any]:
+    """``values`` as one array parameter on PostgreSQL, else as IN lists SQLite accepts."""
+    if session.get_bind().dialect.name == "postgresql":
+        return [bindparam("values", values, type_=postgresql.ARRAY(String))]
+    return [values[start:start + _PARAMS] for start in range(0, len(values), _PARAMS)]
 
 
 def _write_audit(conn: Connection, workspace_id: str | None, records: Sequence[AuditRecord],
