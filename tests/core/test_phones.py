@@ -154,3 +154,34 @@ def test_stored_numbers_are_read_as_phonenumbers_parses_them() -> None:
             assert _parsed(e164) == phonenumbers.parse(e164, None), e164
             checked += 1
     assert checked > 500
+
+
+@given(st.sampled_from(sorted(phonenumbers.SUPPORTED_REGIONS)), st.integers(0, 10**9))
+def test_number_types_are_phonenumbers_own(region: str, salt: int) -> None:
+    """``describe`` types numbers on compiled patterns; the type must be phonenumbers'
+    (example numbers of every type, and random variations of their digits)."""
+    from ringwise.core.phones import _number_type
+
+    for kind in (PhoneNumberType.FIXED_LINE, PhoneNumberType.MOBILE,
+                 PhoneNumberType.TOLL_FREE, PhoneNumberType.PREMIUM_RATE,
+                 PhoneNumberType.VOIP, PhoneNumberType.SHARED_COST):
+        example = phonenumbers.example_number_for_type(region, kind)
+        if example is None:
+            continue
+        digits = str(example.national_number)
+        varied = digits[:-4] + f"{salt % 10_000:04d}" if len(digits) > 6 else digits
+        for national in {digits, varied, digits[:-1], digits + "5"}:
+            number = phonenumbers.PhoneNumber(country_code=example.country_code,
+                                              national_number=int(national),
+                                              italian_leading_zero=example.italian_leading_zero)
+            assert _number_type(number) == phonenumbers.number_type(number), (region, national)
+
+
+def test_nanp_number_types_are_phonenumbers_own() -> None:
+    from ringwise.core.phones import _number_type
+
+    for npa in range(200, 1000):
+        for line in ("2015550123", "4567891234", "8005550100"):
+            national = f"{npa}{line[3:]}"
+            number = phonenumbers.PhoneNumber(country_code=1, national_number=int(national))
+            assert _number_type(number) == phonenumbers.number_type(number), national

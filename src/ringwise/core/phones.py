@@ -24,7 +24,7 @@ from functools import cache, lru_cache
 from typing import Any, Final
 
 import phonenumbers
-from phonenumbers import PhoneMetadata, PhoneNumberFormat
+from phonenumbers import PhoneMetadata, PhoneNumberFormat, PhoneNumberType
 
 from ringwise.core.regions import region_code
 
@@ -286,7 +286,7 @@ def describe(e164: str) -> PhoneInfo:
     except phonenumbers.NumberParseException as exc:
         raise InvalidPhone(f"{e164!r} is not an E.164 number") from exc
     digits = NANP_PREFIX_DIGITS if e164.startswith("+1") else TABLE_PREFIX_DIGITS
-    key = (e164[:digits + 1], len(e164), phonenumbers.number_type(number))
+    key = (e164[:digits + 1], len(e164), _number_type(number))
     found = _geography.get(key)
     if found is None:
         if len(_geography) > 200_000:
@@ -295,6 +295,93 @@ def describe(e164: str) -> PhoneInfo:
     country, region, area_code, zones = found
     return PhoneInfo(e164=e164, country=country, region=region, area_code=area_code,
                      timezones=zones)
+
+
+# --- number type on compiled patterns --------------------------------------------------------
+
+_Matcher = tuple[frozenset[int], re.Pattern[str]]  # (possible lengths, or empty: any), pattern
+_ORDERED_TYPES: Final = (
+    ("premium_rate", PhoneNumberType.PREMIUM_RATE), ("toll_free", PhoneNumberType.TOLL_FREE),
+    ("shared_cost", PhoneNumberType.SHARED_COST), ("voip", PhoneNumberType.VOIP),
+    ("personal_number", PhoneNumberType.PERSONAL_NUMBER), ("pager", PhoneNumberType.PAGER),
+    ("uan", PhoneNumberType.UAN), ("voicemail", PhoneNumberType.VOICEMAIL))
+
+
+@dataclass(frozen=True, slots=True)
+class _Typing:
+    """One region's type descriptions, compiled (``phonenumbers`` compiles per call)."""
+
+    leading: re.Pattern[str] | None
+    general: _Matcher | None
+    ordered: tuple[tuple[_Matcher, int], ...]
+    fixed: _Matcher | None
+    mobile: _Matcher | None
+    same_fixed_and_mobile: bool
+
+
+def _matcher(desc: Any) -> _Matcher | None:
+    pattern = getattr(desc, "national_number_pattern", None) if desc is not None else None
+    if not pattern:
+        return None
+    return frozenset(desc.possible_length or ()), re.compile(pattern)
+
+
+def _matches(matcher: _Matcher | None, nsn: str) -> bool:
+    if matcher is None:
+        return False
+    lengths, pattern = matcher
+    return (not lengths or len(nsn) in lengths) and pattern.fullmatch(nsn) is not None
+
+
+@cache
+def _typing(region: str) -> _Typing | None:
+    metadata: Any = PhoneMetadata.metadata_for_region(region, None)
+    if metadata is None:
+        return None
+    ordered = tuple((m, kind) for name, kind in _ORDERED_TYPES
+                    if (m := _matcher(getattr(metadata, name, None))) is not None)
+    leading = re.compile(metadata.leading_digits) if metadata.leading_digits else None
+    return _Typing(leading, _matcher(metadata.general_desc), ordered,
+                   _matcher(metadata.fixed_line), _matcher(metadata.mobile),
+                   bool(metadata.same_mobile_and_fixed_line_pattern))
+
+
+def _type_in(typing: _Typing, nsn: str) -> int:
+    """``phonenumbers``' ``_number_type_helper``, step for step."""
+    if not _matches(typing.general, nsn):
+        return PhoneNumberType.UNKNOWN
+    for matcher, kind in typing.ordered:
+        if _matches(matcher, nsn):
+            return kind
+    if _matches(typing.fixed, nsn):
+        if typing.same_fixed_and_mobile or _matches(typing.mobile, nsn):
+            return PhoneNumberType.FIXED_LINE_OR_MOBILE
+        return PhoneNumberType.FIXED_LINE
+    if not typing.same_fixed_and_mobile and _matches(typing.mobile, nsn):
+        return PhoneNumberType.MOBILE
+    return PhoneNumberType.UNKNOWN
+
+
+def _number_type(number: phonenumbers.PhoneNumber) -> int:
+    """``phonenumbers.number_type`` (region by leading digits or validity, then the type)."""
+    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(number.country_code or 0)
+    if not regions or _NON_GEO in regions or number.italian_leading_zero:
+        return int(phonenumbers.number_type(number))
+    nsn = str(number.national_number)
+    for region in regions:
+        typing = _typing(region.upper())
+        if typing is None:
+            continue
+        if len(regions) == 1:
+            return _type_in(typing, nsn)
+        if typing.leading is not None:
+            if typing.leading.match(nsn):
+                return _type_in(typing, nsn)
+        else:
+            kind = _type_in(typing, nsn)
+            if kind != PhoneNumberType.UNKNOWN:
+                return kind
+    return PhoneNumberType.UNKNOWN
 
 
 def _parsed(e164: str) -> phonenumbers.PhoneNumber:
