@@ -207,3 +207,35 @@ def test_numbers_at_their_cps_limit_do_not_make_the_dialer_spin() -> None:
     starts = sorted(c.state.dialing_at for c in store.call_rows())
     assert len(starts) == 20
     assert all(b - a >= timedelta(seconds=2) for a, b in pairwise(starts))
+
+
+def test_two_campaigns_never_call_one_person_at_the_same_time() -> None:
+    """The same number in two running campaigns: the second waits until the first call has
+    ended (a cap would otherwise be weighed without the call just placed)."""
+    store, clock = world(), ManualClock(MONDAY)
+    campaign(store, "a", phones=["+12125550100"])
+    campaign(store, "b", phones=["+12125550100"])
+    run(store, clock, timedelta(hours=2))
+    calls = sorted(store.call_rows(), key=lambda c: c.created_at)
+    assert len(calls) == 2
+    first, second = calls
+    assert first.state.ended_at is not None
+    assert second.created_at >= first.state.ended_at
+    assert [r.decision for r in store.audit_rows()] == ["dialed", "dialed"]
+
+
+def test_a_workspace_cap_holds_across_campaigns() -> None:
+    store = MemoryDialerStore()
+    store.add_workspace(WorkspaceView("ws", "America/New_York", None, 10, 100, "Acme",
+                                      {"frequency_caps": [{"max_calls": 1, "per_hours": 24}]}))
+    store.add_number(NumberView("n0", "ws", "+12125550900", "simulated", "US", "NY", "212",
+                                5.0, ()))
+    clock = ManualClock(MONDAY)
+    campaign(store, "a", phones=["+12125550100"])
+    campaign(store, "b", phones=["+12125550100"])
+    run(store, clock, timedelta(days=2))
+    calls = sorted(store.call_rows(), key=lambda c: c.created_at)
+    assert len(calls) == 2
+    assert calls[1].created_at - calls[0].created_at >= timedelta(hours=24)
+    assert any(r.decision == "deferred" and r.reason == "cap:workspace-0"
+               for r in store.audit_rows())

@@ -33,6 +33,7 @@ ROUTER_MODULES = (
     "dnc",
     "preflight",
     "calls",
+    "compliance",
     "settings",
     "api_keys",
 )

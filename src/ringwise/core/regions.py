@@ -14,6 +14,7 @@ US_STATES: dict[str, str] = {
     "North Dakota": "ND", "Ohio": "OH", "Oklahoma": "OK", "Oregon": "OR", "Pennsylvania": "PA",
     "Rhode Island": "RI", "South Carolina": "SC", "South Dakota": "SD", "Tennessee": "TN",
     "Texas": "TX", "Utah": "UT", "Vermont": "VT", "Virginia": "VA", "Washington": "WA",
+    "Washington State": "WA",  # the geocoder's name for 206, 253, 360, 425, 509 and 564
     "West Virginia": "WV", "Wisconsin": "WI", "Wyoming": "WY", "Puerto Rico": "PR",
     "Guam": "GU", "US Virgin Islands": "VI", "American Samoa": "AS",
     "Northern Mariana Islands": "MP",
@@ -21,6 +22,7 @@ US_STATES: dict[str, str] = {
 
 CA_PROVINCES: dict[str, str] = {
     "Alberta": "AB", "British Columbia": "BC", "Manitoba": "MB", "New Brunswick": "NB",
+    "British Colombia": "BC",  # sic: the geocoder's name for 257
     "Newfoundland and Labrador": "NL", "Nova Scotia": "NS", "Ontario": "ON",
     "Prince Edward Island": "PE", "Quebec": "QC", "Saskatchewan": "SK",
     "Northwest Territories": "NT", "Nunavut": "NU", "Yukon": "YT",

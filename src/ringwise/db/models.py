@@ -413,10 +413,13 @@ class ComplianceLog(Base):
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     workspace_id: Mapped[str] = _ws_fk()
-    campaign_id: Mapped[str] = mapped_column(ID, ForeignKey("campaigns.id", ondelete="CASCADE"))
-    # Indexed: deleting a contact cascades through its campaign contacts to here.
+    # Kept when the campaign or the contact is deleted (the record must outlive them: five
+    # years): the links become NULL, the phone, instant and decision stay.
+    campaign_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("campaigns.id", ondelete="SET NULL"))
+    # Indexed: deleting a contact reaches here through its campaign contacts.
     campaign_contact_id: Mapped[str | None] = mapped_column(
-        ID, ForeignKey("campaign_contacts.id", ondelete="CASCADE"), index=True)
+        ID, ForeignKey("campaign_contacts.id", ondelete="SET NULL"), index=True)
     call_id: Mapped[str | None] = mapped_column(ID)
     phone: Mapped[str] = mapped_column(String(16))
     at: Mapped[datetime]

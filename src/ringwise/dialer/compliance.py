@@ -32,14 +32,16 @@ from ringwise.core.compliance.floors import (
     floor_for,
     workspace_rule,
 )
-from ringwise.core.compliance.jurisdiction import Jurisdiction, jurisdiction_of
+from ringwise.core.compliance.jurisdiction import jurisdiction_of
 from ringwise.core.phones import PhoneInfo, describe
 from ringwise.core.timezones import zone
 from ringwise.core.windows import CallingRules, TimeRange
 from ringwise.dialer.store import Target
 
 REGISTRY_MAX_AGE: Final = timedelta(days=31)  # 47 CFR 64.1200(c)(2)(i)(D): scrub every 31 days
-CONSENTED: Final = frozenset({"express_written", "express", "existing_business_relationship"})
+# Telemarketing with an artificial voice (an AI voice, FCC 24-17) needs prior express written
+# consent: 47 CFR 64.1200(a)(2)-(3); an established business relationship no longer suffices.
+CONSENTED: Final = frozenset({"express_written"})
 REGULATION_F: Final = RegulationF()
 _DAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -84,8 +86,8 @@ def floor_of(phone: str, address_state: str | None, address_country: str | None,
     address's; a number that does not parse gets the workspace's default floor."""
     try:
         info = describe(phone)
-    except ValueError:
-        return floor_for(Jurisdiction(frozenset()), profile.floors)
+    except ValueError:  # no number to go by: the address alone, else the default floor
+        info = PhoneInfo(e164="", country=None, region=None, area_code=None, timezones=())
     key = (info.country, info.region, address_state, address_country)
     found = profile.memo.get(key)
     if found is None:
@@ -113,7 +115,7 @@ def check(target: Target, floor: LegalFloor, profile: Profile, at: datetime, *,
         return Verdict("block", "no-consent")
     if profile.require_registry_scrub and (
             target.registry_scrubbed_at is None
-            or at - target.registry_scrubbed_at > REGISTRY_MAX_AGE):
+            or not timedelta(0) <= at - target.registry_scrubbed_at <= REGISTRY_MAX_AGE):
         return Verdict("block", "registry-scrub-stale")
     caps = floor.caps
     if not caps and not regulation_f:

@@ -69,10 +69,12 @@ from ringwise.telephony.port import Accepted, CallEvent, DialRequest, TelephonyP
 log = logging.getLogger("ringwise.dialer")
 
 ACTIVE_STATUSES: Final = ("scheduled", "running", "paused")
+LINE_BUSY_DELAY: Final = timedelta(minutes=5)  # a contact whose phone is on another call waits
 MEMO_LIMIT: Final = 100_000  # entries per memo before it starts afresh
 CPS_LOOKAHEAD: Final = 64  # due contacts fetched past those waiting for their number's CPS
 CPS_BUDGET_FROM: Final = 16  # free slots from which a claim's fetch is bounded by CPS room
-WORKSPACE_REFRESH_TICKS: Final = 256  # how often workspace settings are re-read for plans
+# How often (clock time) workspace settings, compliance floors and caps among them, are re-read.
+WORKSPACE_REFRESH: Final = timedelta(seconds=5)
 SCHEDULE_BATCH: Final = 5_000
 DEFAULT_LEASE: Final = timedelta(seconds=60)
 _EMPTY: Final[tuple[datetime, ...]] = ()
@@ -122,6 +124,7 @@ class Dialer:
         self._beat_at: datetime | None = None
         self._more = False
         self._slots_left: int | None = None
+        self._workspaces_read_at: datetime | None = None
         self._workspaces: dict[str, WorkspaceView] = {}
         self._status: dict[str, str] = {}  # campaign statuses as of this tick
         self._pools: dict[str, tuple[tuple[tuple[str, str], ...], tuple[OwnedNumber, ...]]] = {}
@@ -141,7 +144,7 @@ class Dialer:
             self.store.heartbeat(self.worker_id, at)
             self._beat_at = at
         views = self.store.campaigns(ACTIVE_STATUSES)
-        self._load_plans(views)
+        self._load_plans(views, at)
         views = self._advance(views, at)
         events, ended = self._apply_events(at)
         reconciled = self._reconcile(at)
@@ -167,11 +170,13 @@ class Dialer:
 
     # --- campaigns -------------------------------------------------------------------------
 
-    def _load_plans(self, views: Sequence[CampaignView]) -> None:
+    def _load_plans(self, views: Sequence[CampaignView], at: datetime) -> None:
         """Compile the settings of new or changed campaigns (and, now and then, of those
         whose workspace changed); the views' live counters are read from the views."""
         self._status = {view.id: view.status for view in views}
-        if self.ticks % WORKSPACE_REFRESH_TICKS == 1:
+        read_at = self._workspaces_read_at
+        if read_at is None or not read_at <= at < read_at + WORKSPACE_REFRESH:
+            self._workspaces_read_at = at
             fresh = self.store.workspaces({v.workspace_id for v in views})
             for plan_id, compiled in list(self._plans.items()):
                 workspace_id = compiled.view.workspace_id
@@ -444,6 +449,7 @@ class Dialer:
         calls: list[NewCall] = []
         schedule: list[ScheduleChange] = []
         audit: list[AuditRecord] = []
+        dialing: set[str] = set()  # phones dialed in this claim
         order = sorted((v for v in claim.campaigns if grants.get(v.id)),
                        key=lambda v: (-v.priority, v.id))
         for view in order:
@@ -461,6 +467,11 @@ class Dialer:
                 if target.window_end is None or target.window_end <= at \
                         or not self._is_open(plan.with_floor(floor), zones, at):
                     schedule.append(plan.schedule(target, at))  # its window passed: move on
+                    continue
+                if target.on_a_call or target.phone in dialing:
+                    # Another campaign is calling this person: never two calls at once (and
+                    # the caps count the first before this one is weighed).
+                    schedule.append(plan.schedule(target, at + LINE_BUSY_DELAY))
                     continue
                 verdict = compliance.check(target, floor, plan.profile, at,
                                            telemarketing=plan.telemarketing,
@@ -491,6 +502,7 @@ class Dialer:
                                                                                wake)
                     continue
                 log_.record()
+                dialing.add(target.phone)
                 call = self._new_call(plan, target, zones, number, at)
                 calls.append(call)
                 if claim.audit:

@@ -208,7 +208,8 @@ class _Contact:
                       self.variables, self.address_state, self.address_country,
                       self.consent_basis, self.registry_scrubbed_at, dnc,
                       () if history is None else tuple(history.calls),
-                      () if history is None else tuple(history.conversations))
+                      () if history is None else tuple(history.conversations),
+                      history is not None and history.in_flight > 0)
 
     def row(self) -> ContactRow:
         return ContactRow(self.id, self.campaign.workspace_id, self.campaign.id,
@@ -257,11 +258,12 @@ class _Call:
 class _History:
     """One phone's dial starts and conversations in a workspace (the last HISTORY_SPAN)."""
 
-    __slots__ = ("calls", "conversations")
+    __slots__ = ("calls", "conversations", "in_flight")
 
     def __init__(self) -> None:
         self.calls: list[datetime] = []
         self.conversations: list[datetime] = []
+        self.in_flight = 0
 
     def add(self, entries: list[datetime], at: datetime) -> None:
         entries.append(at)
@@ -862,6 +864,7 @@ class MemoryDialerStore:
             contact = self._contacts[new.target_id]
             history = self._history_of(workspace_id, contact.phone)
             history.add(history.calls, at)
+            history.in_flight += 1
             call = _Call(new, contact, workspace_id, worker_id, dialing, at)
             self._calls[call.id] = call
             self._call_keys.add((contact.id, new.attempt))
@@ -882,10 +885,10 @@ class MemoryDialerStore:
 
     def _end_call(self, call: _Call, outcome: str | None, end: AttemptEnd,
                   at: datetime) -> None:
+        history = self._history_of(call.workspace_id, call.to_number)
+        history.in_flight -= 1
         if outcome == "answered":
-            self._history_of(call.workspace_id, call.to_number).add(
-                self._history_of(call.workspace_id, call.to_number).conversations,
-                call.state.answered_at or at)
+            history.add(history.conversations, call.state.answered_at or at)
         if end.opt_out is not None:
             self._dnc.setdefault(call.workspace_id, _DncList()).add(end.opt_out, at)
         owned = self._unended.get(call.lease_owner)

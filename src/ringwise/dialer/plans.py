@@ -19,6 +19,7 @@ from ringwise.core.caller_id import (
 )
 from ringwise.core.compliance.disclosures import telemarketing_opening
 from ringwise.core.compliance.floors import LegalFloor
+from ringwise.core.compliance.state_zones import address_zones
 from ringwise.core.phones import describe
 from ringwise.core.retry import RetryPolicy, policy_from_dict
 from ringwise.core.schedule_rules import default_zone, rules_for
@@ -94,8 +95,9 @@ class CampaignPlan:
         return self.view.regulation_f
 
     def zones_of(self, target: Target) -> tuple[str, ...]:
-        """Every zone the callee may be in: the contact's own and its number's (all must be
-        open). None known: () and the contact is blocked, never called on a guess."""
+        """Every zone the callee may be in: the contact's own, its number's and its address
+        state's (all must be open). None known: () and the contact is blocked, never called
+        on a guess."""
         if target.zones is not None:
             return target.zones
         try:
@@ -103,7 +105,11 @@ class CampaignPlan:
         except ValueError:
             phone_zones = ()
         own = contact_zones(target.contact_timezone, (), None)
-        return tuple(dict.fromkeys((*own, *contact_zones(None, phone_zones, None))))
+        from_number = contact_zones(None, phone_zones, None)
+        if not own and not from_number:
+            return ()  # an address alone does not make a number callable: it may be stale
+        return tuple(dict.fromkeys((
+            *own, *from_number, *address_zones(target.address_state, target.address_country))))
 
     def floor_of(self, who: Target | CallView) -> LegalFloor:
         return floor_of(who.phone, who.address_state, who.address_country, self.profile)

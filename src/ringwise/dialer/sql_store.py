@@ -613,13 +613,17 @@ def _with_dial_facts(session: Session, workspace_id: str, due: Mapping[str, list
             listed[row.campaign_id].add(row.pattern)
     calls: dict[str, list[datetime]] = defaultdict(list)
     talks: dict[str, list[datetime]] = defaultdict(list)
-    history = select(Call.to_number, Call.created_at, Call.answered_at, Call.outcome).where(
+    busy: set[str] = set()
+    history = select(Call.to_number, Call.created_at, Call.answered_at, Call.outcome,
+                     Call.status).where(
         Call.workspace_id == workspace_id, Call.created_at > at - HISTORY_SPAN)
     for chunk in _chunks(session, phones):
-        for phone, started, answered, outcome in session.execute(history.where(
+        for phone, started, answered, outcome, status in session.execute(history.where(
                 Call.to_number == any_(chunk) if isinstance(chunk, BindParameter)
                 else Call.to_number.in_(chunk))):
             calls[phone].append(started)
+            if status != "ended":
+                busy.add(phone)
             if outcome == "answered" and answered is not None:
                 talks[phone].append(answered)
     everywhere = listed.get(None, set())
@@ -630,7 +634,8 @@ def _with_dial_facts(session: Session, workspace_id: str, due: Mapping[str, list
             replace(t, dnc=next((p for p in patterns[t.phone] if p in everywhere or p in own),
                                 None),
                     recent_calls=tuple(sorted(calls.get(t.phone, ()))),
-                    conversations=tuple(sorted(talks.get(t.phone, ()))))
+                    conversations=tuple(sorted(talks.get(t.phone, ()))),
+                    on_a_call=t.phone in busy)
             for t in targets]
     return out
 

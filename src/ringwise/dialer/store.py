@@ -110,6 +110,7 @@ class Target:
     dnc: str | None = None  # the do-not-call entry matching the phone, if any
     recent_calls: tuple[datetime, ...] = ()  # dial starts to this phone, all campaigns
     conversations: tuple[datetime, ...] = ()  # answers by a person on this phone
+    on_a_call: bool = False  # a call to this phone (any campaign) has not ended yet
 
 
 @dataclass(frozen=True, slots=True)
