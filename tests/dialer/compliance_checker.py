@@ -10,9 +10,12 @@ holidays from the ``holidays`` package. When this checker and the dialer disagre
 is wrong: read the statute before deciding which.
 
 Semantics checked (callee-local wall clock in EVERY candidate zone: the contact's own zone if
-it names a real zone, plus every zone ``phonenumbers`` gives for the number):
+it names a real zone, every zone ``phonenumbers`` gives for the number, and every zone of the
+address's US state or country -- "intersection of all candidate zones + address zone", per
+the reference facts; CFPB v. Discover, 2015):
 
-* no call to a contact with no candidate zone at all;
+* no call to a contact with no zone from its own field or its number (an address alone may be
+  stale: it adds zones to respect, it never makes a number callable);
 * every rule of the contact's jurisdiction allows the local weekday and time (slot ends are
   exclusive) and the local date is not a public holiday of the rule's calendar;
 * the jurisdiction: the number's country; its US state (the geocoder's description, and the
@@ -216,10 +219,17 @@ def phone_facts(e164: str) -> PhoneFacts:
         return PhoneFacts(None, frozenset(), ())
     region = phonenumbers.region_code_for_number(number)
     country = region if region and region != "ZZ" else None
-    zones = tuple(z for z in pn_timezone.time_zones_for_number(number) if z != "Etc/Unknown")
+    # time_zones_for_number / description_for_number, with the number's type found once.
+    kind = phonenumbers.number_type(number)
+    geographic = kind != phonenumbers.PhoneNumberType.UNKNOWN and \
+        phonenumbers.is_number_type_geographical(kind, number.country_code)
+    zones = tuple(z for z in (pn_timezone.time_zones_for_geographical_number(number)
+                              if geographic else pn_timezone.time_zones_for_number(number))
+                  if z != "Etc/Unknown")
     states: set[str] = set()
-    if country == "US":
-        described = state_of_description(str(geocoder.description_for_number(number, "en")))
+    if country == "US" and geographic:
+        described = state_of_description(
+            str(geocoder.description_for_valid_number(number, "en")))
         if described is not None:
             states.add(described)
         by_area = _area_code_states().get(str(number.national_number)[:3])
@@ -238,9 +248,53 @@ def _zone(name: str) -> ZoneInfo | None:
         return None
 
 
-def candidate_zones(e164: str, own_zone: str | None) -> tuple[str, ...]:
+_ET, _CT, _MT, _PT = ("America/New_York", "America/Chicago", "America/Denver",
+                      "America/Los_Angeles")
+# Where a resident of each state may be: its standard-time zones (49 CFR Part 71), each as an
+# IANA zone with the same rules. Split states list every part (FL panhandle Central, El Paso
+# Mountain, Arizona's Navajo Nation on daylight time, Malheur County OR Mountain...).
+US_STATE_ZONES: dict[str, tuple[str, ...]] = {
+    "AL": (_CT,), "AK": ("America/Anchorage", "America/Adak"), "AZ": ("America/Phoenix", _MT),
+    "AR": (_CT,), "CA": (_PT,), "CO": (_MT,), "CT": (_ET,), "DC": (_ET,), "DE": (_ET,),
+    "FL": (_ET, _CT), "GA": (_ET,), "HI": ("Pacific/Honolulu",), "IA": (_CT,),
+    "ID": (_MT, _PT), "IL": (_CT,), "IN": (_ET, _CT), "KS": (_CT, _MT), "KY": (_ET, _CT),
+    "LA": (_CT,), "MA": (_ET,), "MD": (_ET,), "ME": (_ET,), "MI": (_ET, _CT), "MN": (_CT,),
+    "MO": (_CT,), "MS": (_CT,), "MT": (_MT,), "NC": (_ET,), "ND": (_CT, _MT),
+    "NE": (_CT, _MT), "NH": (_ET,), "NJ": (_ET,), "NM": (_MT,), "NV": (_PT, _MT),
+    "NY": (_ET,), "OH": (_ET,), "OK": (_CT,), "OR": (_PT, _MT), "PA": (_ET,), "RI": (_ET,),
+    "SC": (_ET,), "SD": (_CT, _MT), "TN": (_CT, _ET), "TX": (_CT, _MT), "UT": (_MT,),
+    "VA": (_ET,), "VT": (_ET,), "WA": (_PT,), "WI": (_CT,), "WV": (_ET,), "WY": (_MT,),
+}
+# Countries the tests give as an address without a state: every zone of the country.
+COUNTRY_ZONES: dict[str, tuple[str, ...]] = {
+    "FR": ("Europe/Paris",), "ES": ("Europe/Madrid", "Atlantic/Canary"),
+    "GB": ("Europe/London",), "DE": ("Europe/Berlin",),
+    "CA": ("America/St_Johns", "America/Halifax", "America/Toronto", "America/Winnipeg",
+           "America/Regina", "America/Edmonton", "America/Vancouver", "America/Whitehorse"),
+    "MX": ("America/Mexico_City", "America/Cancun", "America/Chihuahua", "America/Hermosillo",
+           "America/Mazatlan", "America/Tijuana"),
+}
+
+
+def own_and_number_zones(e164: str, own_zone: str | None) -> tuple[str, ...]:
     own = (own_zone,) if own_zone and _zone(own_zone) is not None else ()
     return tuple(dict.fromkeys((*own, *phone_facts(e164).zones)))
+
+
+def address_zones(person: Person) -> tuple[str, ...]:
+    if person.address_state:
+        return US_STATE_ZONES[person.address_state]
+    if person.address_country and person.address_country != "US":
+        return COUNTRY_ZONES.get(person.address_country, ())
+    return ()
+
+
+def candidate_zones(person: Person) -> tuple[str, ...]:
+    """Own and number zones, then the address's; () when the first two are unknown."""
+    known = own_and_number_zones(person.phone, person.own_zone)
+    if not known:
+        return ()
+    return tuple(dict.fromkeys((*known, *address_zones(person))))
 
 
 # --- the contact's rules ---------------------------------------------------------------------
@@ -320,6 +374,7 @@ class Violation:
     rule: str
     detail: str
     phone: str = ""
+    zone: str = ""  # the candidate zone of an hours violation
 
     def __str__(self) -> str:
         return f"{self.kind}[{self.rule}] {self.phone} call {self.call_id}: {self.detail}"
@@ -330,7 +385,7 @@ def check_hours(calls: Iterable[Call]) -> list[Violation]:
     found: list[Violation] = []
     for call in calls:
         person = call.person
-        zones = candidate_zones(person.phone, person.own_zone)
+        zones = candidate_zones(person)
         if not zones:
             found.append(Violation(call.id, "no-zone", "-", "no candidate zone", person.phone))
             continue
@@ -347,12 +402,12 @@ def check_hours(calls: Iterable[Call]) -> list[Violation]:
                     found.append(Violation(
                         call.id, "hours", rule.key,
                         f"{name} local {local.isoformat()} ({DAY_NAMES[local.weekday()]}); "
-                        f"{person}", person.phone))
+                        f"{person}", person.phone, name))
             if not call.campaign.allows(local):
                 found.append(Violation(
                     call.id, "campaign-hours", "-",
                     f"{name} local {local.isoformat()} ({DAY_NAMES[local.weekday()]}); "
-                    f"{call.campaign}", person.phone))
+                    f"{call.campaign}", person.phone, name))
     return found
 
 
@@ -421,3 +476,15 @@ def check_dnc(calls: Iterable[Call], entries: Sequence[tuple[str, datetime]]) ->
 def check_all(calls: Sequence[Call],
               dnc: Sequence[tuple[str, datetime]] = ()) -> list[Violation]:
     return [*check_hours(calls), *check_caps(calls), *check_dnc(calls, dnc)]
+
+
+# --- dialer bugs found ------------------------------------------------------------------------
+# Found by these tests and since fixed in src, each with a regression test at the end of
+# test_compliance_properties.py: "Washington State" numbers got no state (no WA hours);
+# contacts sharing a number dialed together in one claim, over the FL/OK/MD/FR caps; an
+# address's zones (a US state's, or a foreign country's) were not candidate zones.
+
+def unexplained(violations: Iterable[Violation], calls: Iterable[Call]) -> list[str]:
+    """The violations as text (no known gap is left to explain any of them)."""
+    del calls  # kept in the signature: a future known gap would filter by call
+    return [str(v) for v in violations]

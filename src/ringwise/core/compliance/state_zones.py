@@ -1,6 +1,8 @@
 """The time zones in use in each US state and territory: where a callee with a known address
 may be, for the legal-hours check (all of them must be open: the most restrictive).
 
+Other countries: every zone the tz database lists for the country (``zone.tab``).
+
 Source: the standard time zone boundaries of 49 CFR Part 71, by state; a state split between
 two zones lists both (Florida's panhandle is Central, El Paso is Mountain, ...). Arizona
 outside the Navajo Nation keeps standard time all year (America/Phoenix); the Navajo Nation
@@ -9,6 +11,8 @@ follows Denver, so both are listed. IANA names; each zone is one whose rules mat
 
 from __future__ import annotations
 
+from functools import cache
+from importlib import resources
 from typing import Final
 
 _ET: Final = "America/New_York"
@@ -34,12 +38,28 @@ STATE_ZONES: Final[dict[str, tuple[str, ...]]] = {
 
 
 def address_zones(state: str | None, country: str | None = None) -> tuple[str, ...]:
-    """The zones of a US address's state ('Florida', 'FL', 'Miami, FL'); () when unknown."""
-    if not state:
-        return ()
+    """Where an address may be: its US state's zones ('Florida', 'FL', 'Miami, FL'), else
+    every zone of its country (IANA's zone.tab: 'FR' -> Europe/Paris); () when unknown."""
     from ringwise.core.compliance.jurisdiction import country_code, state_code
 
-    found = state_code(state, country_code(country) if country else None)
-    if found is None or found[0] != "US":
+    code = country_code(country) if country else None
+    found = state_code(state, code) if state else None
+    if found is not None and found[0] == "US":
+        return STATE_ZONES.get(found[1], ())
+    if found is not None:
+        code = found[0]
+    if code is None or code == "US":  # a US address without a state: the number decides
         return ()
-    return STATE_ZONES.get(found[1], ())
+    return country_zones().get(code, ())
+
+
+@cache
+def country_zones() -> dict[str, tuple[str, ...]]:
+    """ISO country code -> its IANA zones, from the tz database's zone.tab (via tzdata)."""
+    table = resources.files("tzdata").joinpath("zoneinfo/zone.tab").read_text()
+    zones: dict[str, list[str]] = {}
+    for line in table.splitlines():
+        if line and not line.startswith("#"):
+            fields = line.split("\t")
+            zones.setdefault(fields[0], []).append(fields[2])
+    return {code: tuple(names) for code, names in zones.items()}
