@@ -71,7 +71,7 @@ log = logging.getLogger("ringwise.dialer")
 ACTIVE_STATUSES: Final = ("scheduled", "running", "paused")
 LINE_BUSY_DELAY: Final = timedelta(minutes=5)  # a contact whose phone is on another call waits
 MEMO_LIMIT: Final = 100_000  # entries per memo before it starts afresh
-CPS_LOOKAHEAD: Final = 64  # due contacts fetched past those waiting for their number's CPS
+CPS_LOOKAHEAD: Final = 4  # due contacts fetched past those waiting for their number's CPS
 CPS_BUDGET_FROM: Final = 16  # free slots from which a claim's fetch is bounded by CPS room
 # How often (clock time) workspace settings, compliance floors and caps among them, are re-read.
 WORKSPACE_REFRESH: Final = timedelta(seconds=5)
