@@ -144,7 +144,7 @@ def run(engine: str, contacts: int, campaigns: int, target: int) -> dict[str, An
         clock = ManualClock(T0)
         dialer = Dialer(store, SimulatedCarrier(), clock, worker_id="bench")
         store.heartbeat("bench", T0)
-        dialer._load_plans(store.campaigns(ACTIVE_STATUSES))
+        dialer._load_plans(store.campaigns(ACTIVE_STATUSES), T0)
         claimed = 0
         claim_s = 0.0
         transactions = 0

@@ -54,7 +54,7 @@ class Profile:
     require_registry_scrub: bool = False
     # Floors by (country, state, address state, address country): hashing the settings for
     # a shared cache at every dial would cost more than the lookup.
-    memo: dict[tuple[str | None, ...], LegalFloor] = field(
+    memo: dict[tuple[str | int | None, ...], LegalFloor] = field(
         default_factory=dict, compare=False, repr=False)
 
 
@@ -84,6 +84,12 @@ def floor_of(phone: str, address_state: str | None, address_country: str | None,
              profile: Profile) -> LegalFloor:
     """Every legal rule that applies to a contact: its number's country and state, and its
     address's; a number that does not parse gets the workspace's default floor."""
+    # A North American number's country and state follow from its area code and exchange:
+    # the floor is shared by the prefix, without describing every number.
+    short = (phone[:8], len(phone), address_state, address_country) \
+        if phone.startswith("+1") else None
+    if short is not None and (known := profile.memo.get(short)) is not None:
+        return known
     try:
         info = describe(phone)
     except ValueError:  # no number to go by: the address alone, else the default floor
@@ -97,6 +103,8 @@ def floor_of(phone: str, address_state: str | None, address_country: str | None,
                           timezones=())
         found = profile.memo[key] = floor_for(
             jurisdiction_of(where, address_state, address_country), profile.floors)
+    if short is not None:
+        profile.memo[short] = found
     return found
 
 

@@ -9,6 +9,7 @@ same transaction as the rows they count, so concurrency limits hold across proce
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
@@ -630,13 +631,17 @@ def _with_dial_facts(session: Session, workspace_id: str, due: Mapping[str, list
     out: dict[str, list[Target]] = {}
     for campaign_id, targets in due.items():
         own = listed.get(campaign_id, set())
-        out[campaign_id] = [
-            replace(t, dnc=next((p for p in patterns[t.phone] if p in everywhere or p in own),
-                                None),
-                    recent_calls=tuple(sorted(calls.get(t.phone, ()))),
-                    conversations=tuple(sorted(talks.get(t.phone, ()))),
-                    on_a_call=t.phone in busy)
-            for t in targets]
+        facts: list[Target] = []
+        for t in targets:
+            dnc = next((p for p in patterns[t.phone] if p in everywhere or p in own), None) \
+                if everywhere or own else None
+            if dnc is None and t.phone not in calls:  # the usual case: nothing to add
+                facts.append(t)
+                continue
+            facts.append(replace(t, dnc=dnc, recent_calls=tuple(sorted(calls.get(t.phone, ()))),
+                                 conversations=tuple(sorted(talks.get(t.phone, ()))),
+                                 on_a_call=t.phone in busy))
+        out[campaign_id] = facts
     return out
 
 
@@ -671,13 +676,19 @@ def _write_audit(conn: Connection, workspace_id: str | None, records: Sequence[A
                 workspaces[row.campaign_id] = row.workspace_id
     if not rows:
         return
-    conn.execute(insert(LOG), [
-        {"id": new_id(), "workspace_id": workspace_id or workspaces[r.campaign_id],
-         "campaign_id": r.campaign_id, "campaign_contact_id": r.target_id,
-         "call_id": r.call_id, "phone": r.phone, "at": r.at, "decision": r.decision,
-         "reason": r.reason, "rules": r.rules, "local_times": dict(r.local_times),
-         "details": None}
+    # Through the driver (COPY on PostgreSQL): a claim logs as many decisions as it dials.
+    instants: dict[datetime, Any] = {}
+    _copy_rows(conn, "compliance_log", _LOG_COLUMNS, [
+        (new_id(), workspace_id or workspaces[r.campaign_id], r.campaign_id, r.target_id,
+         r.call_id, r.phone,
+         instants.get(r.at) or instants.setdefault(r.at, _stored_instant(conn, r.at)),
+         r.decision, r.reason, r.rules,
+         json.dumps(dict(r.local_times), separators=(",", ":")))
         for r in rows])
+
+
+_LOG_COLUMNS: Final = ("id", "workspace_id", "campaign_id", "campaign_contact_id", "call_id",
+                       "phone", "at", "decision", "reason", "rules", "local_times")
 
 
 def _write_opt_outs(conn: Connection, ends: Sequence[AttemptEnd], at: datetime) -> None:
