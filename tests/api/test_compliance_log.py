@@ -363,3 +363,20 @@ def test_the_dialer_logs_every_dial_and_block(client: TestClient, db: Database,
     blocked_csv = csv_rows(client.get(f"/v1/campaigns/{campaign_id}/compliance-log.csv",
                                       params={"decision": "blocked"}))
     assert [r["phone"] for r in blocked_csv] == [listed]
+
+
+def test_records_outlive_the_contact_they_are_about(client: TestClient, db: Database,
+                                                    clock: ManualClock,
+                                                    workspace: tuple[str, str]) -> None:
+    """Deleting a contact (or its campaign) keeps the compliance log: the links go, the
+    phone, instant, decision and rules stay (records are kept for years)."""
+    campaign = create(client, name="Kept", contacts=[{"phone": PHONES[0]}])["id"]
+    member = members_of(db, campaign)[PHONES[0]]
+    record = add_record(db, workspace[0], member, PHONES[0], clock.now(), "blocked",
+                        reason="dnc-listed")
+    assert client.delete(f"/v1/contacts/{member.contact_id}").status_code == 204
+    with db.reading() as session:
+        kept = session.get(ComplianceLog, record)
+    assert kept is not None
+    assert (kept.campaign_contact_id, kept.campaign_id, kept.phone, kept.reason) == (
+        None, campaign, PHONES[0], "dnc-listed")
