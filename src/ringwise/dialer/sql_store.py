@@ -619,9 +619,16 @@ def _with_dial_facts(session: Session, workspace_id: str, due: Mapping[str, list
                      Call.status).where(
         Call.workspace_id == workspace_id, Call.created_at > at - HISTORY_SPAN)
     for chunk in _chunks(session, phones):
-        for phone, started, answered, outcome, status in session.execute(history.where(
-                Call.to_number == any_(chunk) if isinstance(chunk, BindParameter)
-                else Call.to_number.in_(chunk))):
+        if isinstance(chunk, BindParameter):
+            # Driven from the phones, one probe of (workspace, phone, created_at) each: with
+            # "= ANY($1)" the planner's generic plan scans the workspace's recent calls.
+            wanted_phones = func.unnest(chunk).table_valued("phone").render_derived(
+                name="wanted_phones")
+            query = history.join_from(wanted_phones, Call,
+                                      Call.to_number == wanted_phones.c.phone)
+        else:
+            query = history.where(Call.to_number.in_(chunk))
+        for phone, started, answered, outcome, status in session.execute(query):
             calls[phone].append(started)
             if status != "ended":
                 busy.add(phone)
