@@ -71,7 +71,6 @@ log = logging.getLogger("ringwise.dialer")
 ACTIVE_STATUSES: Final = ("scheduled", "running", "paused")
 LINE_BUSY_DELAY: Final = timedelta(minutes=5)  # a contact whose phone is on another call waits
 MEMO_LIMIT: Final = 100_000  # entries per memo before it starts afresh
-CPS_LOOKAHEAD: Final = 4  # due contacts fetched past those waiting for their number's CPS
 CPS_BUDGET_FROM: Final = 16  # free slots from which a claim's fetch is bounded by CPS room
 # How often (clock time) workspace settings, compliance floors and caps among them, are re-read.
 WORKSPACE_REFRESH: Final = timedelta(seconds=5)
@@ -119,7 +118,6 @@ class Dialer:
         self._stagger_next: dict[str, datetime] = {}
         self._cps_wake: datetime | None = None
         self._fetch_cut: dict[str, int] = {}
-        self._cps_skipped: dict[str, int] = {}  # due contacts passed over for CPS, last claim
         self._uncertain: dict[str, NewCall] = {}  # placement raised: fate unknown
         self._beat_at: datetime | None = None
         self._more = False
@@ -432,9 +430,7 @@ class Dialer:
         share = -(-free // len(rooms))
         cap = share + share // 4 + 1
         for campaign_id, room in rooms.items():
-            # Look past the contacts whose caller number was at its CPS limit last time, so
-            # they do not hold the free slots while others could be dialed.
-            wanted[campaign_id] = min(room, cap) + self._cps_skipped.get(campaign_id, 0)
+            wanted[campaign_id] = min(room, cap)
             if room > cap:
                 self._fetch_cut[campaign_id] = cap
         return wanted
@@ -458,7 +454,6 @@ class Dialer:
             pool = self._pool(plan.id, numbers)
             by_id = {n.id: n for n in numbers}
             left = grants[view.id]
-            skipped = 0
             for target in due.get(view.id, ()):
                 if left == 0:
                     break
@@ -496,7 +491,6 @@ class Dialer:
                     log_ = logs[number.id] = pacing.StartLog(
                         pacing.rate_window(number.cps_limit), number.recent_starts, at)
                 if not log_.allows_one():
-                    skipped += 1
                     wake = log_.next_start_at()
                     self._cps_wake = wake if self._cps_wake is None else min(self._cps_wake,
                                                                                wake)
@@ -509,7 +503,6 @@ class Dialer:
                     audit.append(_audit(target, zones, floor, at, compliance.DIAL,
                                         call.request.call_id))
                 left -= 1
-            self._cps_skipped[view.id] = min(skipped, CPS_LOOKAHEAD) if left else 0
         if self._slots_left is not None:
             self._slots_left = max(0, self._slots_left - len(calls))
         # Starts older than one period can no longer limit anything.
