@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Any, Literal, Self, get_args
+from typing import Any, Literal, Self, TypeVar, get_args
 
 from pydantic import (
     BaseModel,
@@ -25,6 +25,8 @@ from ringwise.core.phones import describe, is_region
 from ringwise.core.timezones import is_timezone
 from ringwise.db.models import Contact
 from ringwise.errors import FieldError, InvalidInput
+
+ItemT = TypeVar("ItemT", bound=BaseModel)
 
 MAX_BULK = 10_000
 MAX_PHONE_TEXT = 64
@@ -235,6 +237,24 @@ class RowRejection(BaseModel):
     reason: str = Field(examples=["'555-0100' is not a valid phone number"])
 
 
+def split_rows(rows: list[Any], item: type[ItemT]
+               ) -> tuple[list[ItemT], list[int], dict[int, RowRejection]]:
+    """A bulk body's rows validated one by one: the valid items, their indexes in the
+    request, and a rejection (field, reason) for each invalid row, so one bad row does not
+    fail the others."""
+    valid: list[ItemT] = []
+    positions: list[int] = []
+    invalid: dict[int, RowRejection] = {}
+    for index, row in enumerate(rows):
+        try:
+            valid.append(item.model_validate(row))
+            positions.append(index)
+        except ValidationError as exc:
+            field, reason = _first_error(exc)
+            invalid[index] = RowRejection(index=index, field=field, reason=reason)
+    return valid, positions, invalid
+
+
 def _first_error(exc: ValidationError) -> tuple[str | None, str]:
     error = exc.errors()[0]
     loc = [str(p) for p in error.get("loc", ()) if not str(p).startswith("function-")]
@@ -276,16 +296,7 @@ class ContactBulkCreate(Strict):
         rows = data.get("contacts") if isinstance(data, dict) else None
         if not isinstance(rows, list) or not rows or len(rows) > MAX_BULK:
             return handler(data)  # the list itself is wrong: a plain 422
-        valid: list[ContactInput] = []
-        positions: list[int] = []
-        invalid: dict[int, RowRejection] = {}
-        for index, row in enumerate(rows):
-            try:
-                valid.append(ContactInput.model_validate(row))
-                positions.append(index)
-            except ValidationError as exc:
-                field, reason = _first_error(exc)
-                invalid[index] = RowRejection(index=index, field=field, reason=reason)
+        valid, positions, invalid = split_rows(rows, ContactInput)
         # When every row is invalid, build the model around a placeholder (the list may not
         # be empty), then empty it: the rejections are the answer.
         model = handler({**data, "contacts": valid or [ContactInput(phone="0")]})

@@ -14,14 +14,19 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
-    ValidationError,
     field_validator,
     model_validator,
 )
 from pydantic.functional_validators import ModelWrapValidatorHandler
 
 from ringwise.api.schemas.common import Out, Strict
-from ringwise.api.schemas.contacts import MAX_BULK, MAX_PHONE_TEXT, RowRejection, region_code
+from ringwise.api.schemas.contacts import (
+    MAX_BULK,
+    MAX_PHONE_TEXT,
+    RowRejection,
+    region_code,
+    split_rows,
+)
 from ringwise.errors import FieldError
 
 DncSource = Literal["api", "csv", "opt_out", "call"]
@@ -89,18 +94,6 @@ class DncEntryInput(Strict):
         return value
 
 
-def _first_error(exc: ValidationError) -> tuple[str | None, str]:
-    error = exc.errors()[0]
-    loc = [str(p) for p in error.get("loc", ()) if not str(p).startswith("function-")]
-    cause = (error.get("ctx") or {}).get("error")
-    if isinstance(cause, FieldError):
-        loc.append(cause.field)
-    field = ".".join(loc) or None
-    if error.get("type") == "missing":
-        return field, "this field is required"
-    return field, str(error.get("msg", "invalid value")).removeprefix("Value error, ")
-
-
 class DncBulkCreate(Strict):
     """Up to 10,000 entries. A row that is invalid is reported, the others are added."""
 
@@ -129,16 +122,7 @@ class DncBulkCreate(Strict):
         rows = data.get("entries") if isinstance(data, dict) else None
         if not isinstance(rows, list) or not rows or len(rows) > MAX_BULK:
             return handler(data)  # the list itself is wrong: a plain 422
-        valid: list[DncEntryInput] = []
-        positions: list[int] = []
-        invalid: dict[int, RowRejection] = {}
-        for index, row in enumerate(rows):
-            try:
-                valid.append(DncEntryInput.model_validate(row))
-                positions.append(index)
-            except ValidationError as exc:
-                field, reason = _first_error(exc)
-                invalid[index] = RowRejection(index=index, field=field, reason=reason)
+        valid, positions, invalid = split_rows(rows, DncEntryInput)
         model = handler({**data, "entries": valid or [DncEntryInput(phone="0")]})
         model.entries = valid
         model._invalid = invalid
