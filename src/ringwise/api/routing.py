@@ -8,12 +8,14 @@ never leaves a partial write, and a stored idempotent response always matches co
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from typing import IO, Any, TypeVar
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 from starlette.responses import StreamingResponse
 from starlette.types import Message
 
@@ -38,6 +40,30 @@ def streams_body(endpoint: F) -> F:
     endpoints must be naturally idempotent (upserts)."""
     endpoint.__dict__["ringwise_streams_body"] = True
     return endpoint
+
+
+@asynccontextmanager
+async def uploaded_csv(request: Request) -> AsyncIterator[IO[bytes]]:
+    """The file of an import request: a multipart form's ``file``, or the raw body, streamed
+    (a 422 naming ``file`` when it is missing or empty); the form is closed after."""
+    form = None
+    if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+        form = await request.form(max_files=1, max_fields=10)
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            await form.close()
+            raise InvalidInput("the multipart form has no `file` field", field="file")
+        stream: IO[bytes] = upload.file
+    else:
+        stream = streamed_body(request)
+    try:
+        if not stream.read(1):
+            raise InvalidInput("the file is empty", field="file")
+        stream.seek(0)
+        yield stream
+    finally:
+        if form is not None:
+            await form.close()
 
 
 def streamed_body(request: Request) -> IO[bytes]:

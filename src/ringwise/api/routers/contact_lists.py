@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import IO, Any
+from typing import Any
 
 from fastapi import Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from ringwise.api.routers.base import workspace_router
-from ringwise.api.routing import get_ctx, streamed_body, streams_body
+from ringwise.api.routing import get_ctx, streams_body, uploaded_csv
 from ringwise.api.schemas.common import ErrorResponse, ListResponse
 from ringwise.api.schemas.contact_lists import (
     ContactIds,
@@ -203,26 +202,9 @@ async def import_csv(
     and the other rows are imported."""
     options = _options(ctx, default_region, mapping, delimiter)
     await run_in_threadpool(contact_lists.get_list, ctx, list_id)  # 404 before the upload
-    content_type = request.headers.get("content-type", "").lower()
-    form = None
-    if content_type.startswith("multipart/form-data"):
-        form = await request.form(max_files=1, max_fields=10)
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            await form.close()
-            raise InvalidInput("the multipart form has no `file` field", field="file")
-        stream: IO[bytes] = upload.file
-    else:
-        stream = streamed_body(request)
-    try:
-        if not stream.read(1):
-            raise InvalidInput("the file is empty", field="file")
-        stream.seek(0)
+    async with uploaded_csv(request) as stream:
         report = await run_in_threadpool(csv_import.import_csv, ctx, stream, list_id, options)
         count = await run_in_threadpool(contact_lists.member_counts, ctx, [list_id])
-    finally:
-        if form is not None:
-            await form.close()
     return ImportResult(
         list_id=list_id, rows=report.rows, imported=report.imported, created=report.created,
         updated=report.updated, duplicates=report.duplicates, rejected=report.rejected,

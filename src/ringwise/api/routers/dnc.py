@@ -8,14 +8,13 @@ wildcards ("212*", "+44 20*").
 
 from __future__ import annotations
 
-from typing import IO, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from ringwise.api.routers.base import workspace_router
-from ringwise.api.routing import get_ctx, streamed_body, streams_body
+from ringwise.api.routing import get_ctx, streams_body, uploaded_csv
 from ringwise.api.schemas.common import ErrorResponse, ListResponse
 from ringwise.api.schemas.contacts import RowRejection, check_region
 from ringwise.api.schemas.dnc import (
@@ -28,7 +27,6 @@ from ringwise.api.schemas.dnc import (
     DncSource,
 )
 from ringwise.db.models import DncEntry
-from ringwise.errors import InvalidInput
 from ringwise.services import dnc
 from ringwise.services.context import Ctx
 
@@ -95,27 +93,10 @@ async def _import(ctx: Ctx, campaign_id: str | None, request: Request,
     if delimiter is not None:
         delimiter = _DELIMITERS.get(delimiter.lower(), delimiter)
     await run_in_threadpool(dnc.list_scope, ctx, campaign_id)  # 404 before reading the file
-    content_type = request.headers.get("content-type", "").lower()
-    form = None
-    if content_type.startswith("multipart/form-data"):
-        form = await request.form(max_files=1, max_fields=10)
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            await form.close()
-            raise InvalidInput("the multipart form has no `file` field", field="file")
-        stream: IO[bytes] = upload.file
-    else:
-        stream = streamed_body(request)
-    try:
-        if not stream.read(1):
-            raise InvalidInput("the file is empty", field="file")
-        stream.seek(0)
+    async with uploaded_csv(request) as stream:
         report = await run_in_threadpool(
             lambda: dnc.import_csv(ctx, campaign_id, stream, default_region=default_region,
                                    delimiter=delimiter))
-    finally:
-        if form is not None:
-            await form.close()
     return DncImportResult(
         campaign_id=campaign_id, rows=report.rows, added=report.added,
         already_listed=report.already_listed, duplicates=report.duplicates,
