@@ -1,0 +1,1 @@
+"""Outbound webhooks: Standard Webhooks 1.0 signing and the destination (SSRF) guard."""
