@@ -1,0 +1,1 @@
+"""Post-call analysis: the analyzer port and the offline keyword analyzer."""
