@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Any, Literal, Self, TypeVar, get_args
+from typing import Any, ClassVar, Literal, Self, TypeVar, get_args
 
 from pydantic import (
     BaseModel,
@@ -267,7 +267,48 @@ def _first_error(exc: ValidationError) -> tuple[str | None, str]:
     return field, str(error.get("msg", "invalid value")).removeprefix("Value error, ")
 
 
-class ContactBulkCreate(Strict):
+class BulkRows(Strict):
+    """A bulk body whose rows (the list field named ``rows_field``, of ``row_model``) are
+    validated one by one: a row that fails is kept out of the list and reported in
+    ``invalid_rows``; the list itself (missing, empty, too long) is a plain 422."""
+
+    rows_field: ClassVar[str]
+    row_model: ClassVar[type[BaseModel]]
+    # Rows that failed validation, by their index in the request; the list holds the rest.
+    _invalid: dict[int, RowRejection] = PrivateAttr(default_factory=dict)
+    _positions: list[int] = PrivateAttr(default_factory=list)
+
+    @field_validator("default_region", check_fields=False)
+    @classmethod
+    def _region(cls, value: str | None) -> str | None:
+        return None if value is None else region_code(value)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _per_row(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        rows = data.get(cls.rows_field) if isinstance(data, dict) else None
+        if not isinstance(rows, list) or not rows or len(rows) > MAX_BULK:
+            return handler(data)  # the list itself is wrong: a plain 422
+        valid, positions, invalid = split_rows(rows, cls.row_model)
+        # When every row is invalid, build the model around a placeholder (the list may not
+        # be empty), then empty it: the rejections are the answer.
+        model = handler({**data, cls.rows_field: valid or [cls.row_model.model_construct()]})
+        setattr(model, cls.rows_field, valid)
+        model._invalid = invalid
+        model._positions = positions
+        return model
+
+    @property
+    def invalid_rows(self) -> dict[int, RowRejection]:
+        return self._invalid
+
+    @property
+    def positions(self) -> list[int]:
+        """For each valid row kept, its index in the request."""
+        return self._positions
+
+
+class ContactBulkCreate(BulkRows):
     """Up to 10,000 contacts. A row that fails validation is reported, the others are written."""
 
     model_config = {"json_schema_extra": {"examples": [{
@@ -281,38 +322,8 @@ class ContactBulkCreate(Strict):
         default=None, min_length=2, max_length=2, examples=["ES"],
         description="Region for numbers without +country; defaults to the workspace's",
     )
-    # Rows that failed validation, by their index in the request; ``contacts`` holds the rest.
-    _invalid: dict[int, RowRejection] = PrivateAttr(default_factory=dict)
-    _positions: list[int] = PrivateAttr(default_factory=list)
-
-    @field_validator("default_region")
-    @classmethod
-    def _region(cls, value: str | None) -> str | None:
-        return None if value is None else region_code(value)
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _per_row(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
-        rows = data.get("contacts") if isinstance(data, dict) else None
-        if not isinstance(rows, list) or not rows or len(rows) > MAX_BULK:
-            return handler(data)  # the list itself is wrong: a plain 422
-        valid, positions, invalid = split_rows(rows, ContactInput)
-        # When every row is invalid, build the model around a placeholder (the list may not
-        # be empty), then empty it: the rejections are the answer.
-        model = handler({**data, "contacts": valid or [ContactInput(phone="0")]})
-        model.contacts = valid
-        model._invalid = invalid
-        model._positions = positions
-        return model
-
-    @property
-    def invalid_rows(self) -> dict[int, RowRejection]:
-        return self._invalid
-
-    @property
-    def positions(self) -> list[int]:
-        """For each item of ``contacts``, its index in the request."""
-        return self._positions
+    rows_field: ClassVar[str] = "contacts"
+    row_model: ClassVar[type[BaseModel]] = ContactInput
 
 
 class ContactBulkResult(BaseModel):

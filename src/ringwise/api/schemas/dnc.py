@@ -7,25 +7,22 @@ form (``core.compliance.dnc``): "+12125550100", "+1212*".
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, Self, get_args
+from typing import Any, ClassVar, Literal, get_args
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PrivateAttr,
     field_validator,
     model_validator,
 )
-from pydantic.functional_validators import ModelWrapValidatorHandler
 
 from ringwise.api.schemas.common import Out, Strict
 from ringwise.api.schemas.contacts import (
     MAX_BULK,
     MAX_PHONE_TEXT,
+    BulkRows,
     RowRejection,
-    region_code,
-    split_rows,
 )
 from ringwise.errors import FieldError
 
@@ -94,7 +91,7 @@ class DncEntryInput(Strict):
         return value
 
 
-class DncBulkCreate(Strict):
+class DncBulkCreate(BulkRows):
     """Up to 10,000 entries. A row that is invalid is reported, the others are added."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
@@ -108,35 +105,8 @@ class DncBulkCreate(Strict):
     default_region: str | None = Field(
         default=None, min_length=2, max_length=2, examples=["US"],
         description="Region for numbers without +country; defaults to the workspace's")
-    _invalid: dict[int, RowRejection] = PrivateAttr(default_factory=dict)
-    _positions: list[int] = PrivateAttr(default_factory=list)
-
-    @field_validator("default_region")
-    @classmethod
-    def _region(cls, value: str | None) -> str | None:
-        return None if value is None else region_code(value)
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _per_row(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
-        rows = data.get("entries") if isinstance(data, dict) else None
-        if not isinstance(rows, list) or not rows or len(rows) > MAX_BULK:
-            return handler(data)  # the list itself is wrong: a plain 422
-        valid, positions, invalid = split_rows(rows, DncEntryInput)
-        model = handler({**data, "entries": valid or [DncEntryInput(phone="0")]})
-        model.entries = valid
-        model._invalid = invalid
-        model._positions = positions
-        return model
-
-    @property
-    def invalid_rows(self) -> dict[int, RowRejection]:
-        return self._invalid
-
-    @property
-    def positions(self) -> list[int]:
-        """For each item of ``entries``, its index in the request."""
-        return self._positions
+    rows_field: ClassVar[str] = "entries"
+    row_model: ClassVar[type[BaseModel]] = DncEntryInput
 
 
 class DncEntryOut(Out):
