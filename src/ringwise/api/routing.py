@@ -42,6 +42,23 @@ def streams_body(endpoint: F) -> F:
     return endpoint
 
 
+def csv_upload_body(description: str, example: str) -> dict[str, Any]:
+    """The OpenAPI ``requestBody`` of an import read by :func:`uploaded_csv`."""
+    return {"requestBody": {
+        "required": True,
+        "description": "The CSV file, either as the raw body (`Content-Type: text/csv`) or as "
+                       "the `file` field of a multipart form." + (f" {description}"
+                                                                  if description else ""),
+        "content": {
+            "text/csv": {"schema": {"type": "string", "format": "binary"}, "example": example},
+            "multipart/form-data": {
+                "schema": {"type": "object", "required": ["file"],
+                           "properties": {"file": {"type": "string", "format": "binary"}}},
+            },
+        },
+    }}
+
+
 @asynccontextmanager
 async def uploaded_csv(request: Request) -> AsyncIterator[IO[bytes]]:
     """The file of an import request: a multipart form's ``file``, or the raw body, streamed

@@ -9,7 +9,7 @@ from fastapi import Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from ringwise.api.routers.base import workspace_router
-from ringwise.api.routing import get_ctx, streams_body, uploaded_csv
+from ringwise.api.routing import csv_upload_body, get_ctx, streams_body, uploaded_csv
 from ringwise.api.schemas.common import ErrorResponse, ListResponse
 from ringwise.api.schemas.contact_lists import (
     ContactIds,
@@ -133,21 +133,7 @@ def remove_contacts_post(list_id: str, body: ContactIds,
 
 _CSV_EXAMPLE = ("Mobile,First Name,Last Name,E-mail,Lead Source\n"
                 "+1 (212) 555-0100,Ann,Lee,ann@example.com,webinar\n")
-_IMPORT_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "description": "The CSV file, either as the raw body (`Content-Type: text/csv`) or as "
-                       "the `file` field of a multipart form.",
-        "content": {
-            "text/csv": {"schema": {"type": "string", "format": "binary"},
-                         "example": _CSV_EXAMPLE},
-            "multipart/form-data": {
-                "schema": {"type": "object", "required": ["file"],
-                           "properties": {"file": {"type": "string", "format": "binary"}}},
-            },
-        },
-    },
-}
+_IMPORT_BODY: dict[str, Any] = csv_upload_body("", _CSV_EXAMPLE)
 
 
 def _options(ctx: Ctx, default_region: str | None, mapping: str | None,

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from ringwise.api.routers.base import workspace_router
-from ringwise.api.routing import get_ctx, streams_body, uploaded_csv
+from ringwise.api.routing import csv_upload_body, get_ctx, streams_body, uploaded_csv
 from ringwise.api.schemas.common import ErrorResponse, ListResponse
 from ringwise.api.schemas.contacts import RowRejection, check_region
 from ringwise.api.schemas.dnc import (
@@ -106,23 +106,9 @@ async def _import(ctx: Ctx, campaign_id: str | None, request: Request,
 
 
 _CSV_EXAMPLE = "Phone,Reason\n+1 (212) 555-0100,asked not to be called\n646*,no calls\n"
-_IMPORT_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "description": "The CSV file, either as the raw body (`Content-Type: text/csv`) or as "
-                       "the `file` field of a multipart form. Columns: `phone` (or `number` / "
-                       "`pattern`) and an optional `reason`; a file without a header row is "
-                       "read as numbers in its first column.",
-        "content": {
-            "text/csv": {"schema": {"type": "string", "format": "binary"},
-                         "example": _CSV_EXAMPLE},
-            "multipart/form-data": {
-                "schema": {"type": "object", "required": ["file"],
-                           "properties": {"file": {"type": "string", "format": "binary"}}},
-            },
-        },
-    },
-}
+_IMPORT_BODY: dict[str, Any] = csv_upload_body(
+    "Columns: `phone` (or `number` / `pattern`) and an optional `reason`; a file without a "
+    "header row is read as numbers in its first column.", _CSV_EXAMPLE)
 _IMPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorResponse, "description": "The file is over 2 GiB"}, **_CAMPAIGN_404}
 _IMPORT_DOC = """The file is streamed and written in batches, in one transaction: a broken
