@@ -16,6 +16,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
+    # Webhook URLs that resolve to private, loopback or link-local addresses are refused
+    # (SSRF) unless the operator allows them, e.g. for receivers on the same network.
+    webhooks_allow_private: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -26,4 +29,6 @@ class Settings:
             host=env.get("RINGWISE_HOST", "127.0.0.1"),
             port=int(env.get("RINGWISE_PORT", "8000")),
             log_level=env.get("RINGWISE_LOG_LEVEL", "info").lower(),
+            webhooks_allow_private=env.get("RINGWISE_WEBHOOKS_ALLOW_PRIVATE", "").lower()
+            in ("1", "true", "yes"),
         )

@@ -61,6 +61,10 @@ class Workspace(Base):
     # Compliance settings (api.schemas.settings.ComplianceSettings), only the keys the
     # workspace set; services.compliance_settings.settings_of fills in the defaults.
     compliance: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc, nullable=True)
+    # Results settings (api.schemas.settings): the analyzer, call pricing, the SMTP server of
+    # scheduled reports. Only the keys the workspace set; defaults are filled in on reading.
+    results: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc, nullable=True)
+    email: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc, nullable=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -348,6 +352,12 @@ class Call(Base):
     transcript: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONDoc)
     recording_url: Mapped[str | None] = mapped_column(String(2048))
     analysis: Mapped[dict[str, Any] | None]
+    # pending (queued for analysis) | done | failed (gave up) | skipped (nothing to analyze)
+    analysis_status: Mapped[str | None] = mapped_column(String(16))
+    analyzed_at: Mapped[datetime | None]
+    # The campaign and assistant settings the call was placed with (call_settings).
+    settings_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("call_settings.id", ondelete="SET NULL"))
     metadata_: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONDoc)
 
 
@@ -428,3 +438,197 @@ class ComplianceLog(Base):
     rules: Mapped[str] = mapped_column(String(255))  # rule keys applied: "us-federal+us-fl"
     local_times: Mapped[dict[str, Any]] = mapped_column(JSONDoc)  # zone -> ISO local time
     details: Mapped[dict[str, Any] | None]
+
+
+# --- results (migration 0004) ---------------------------------------------------------------
+
+class CallSettings(Base):
+    """A snapshot of a campaign's settings and its assistant as calls were placed with them:
+    one row per campaign version (``id`` is derived from the campaign id and its
+    ``updated_at``), shared by all the calls of that version."""
+
+    __tablename__ = "call_settings"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    workspace_id: Mapped[str] = _ws_fk()
+    campaign_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    captured_at: Mapped[datetime]
+    campaign: Mapped[dict[str, Any]]
+    assistant: Mapped[dict[str, Any] | None]
+
+
+class AnalysisJob(Base):
+    """Post-call analysis still to do for one call, written in the transaction that ends it,
+    so an analysis is never lost to a crash; retried with backoff until it gives up."""
+
+    __tablename__ = "analysis_jobs"
+    __table_args__ = (Index("ix_analysis_jobs_due", "status", "next_attempt_at"),)
+
+    call_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
+    workspace_id: Mapped[str] = _ws_fk()
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|done|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class CampaignStatsHourly(Base):
+    """A campaign's call results per UTC hour of the call's start, updated in the transaction
+    that ends or analyzes a call: statistics (per campaign, per run, by hour) are sums over a
+    few hundred rows, never a scan of the calls."""
+
+    __tablename__ = "campaign_stats_hourly"
+
+    campaign_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(primary_key=True)
+    calls: Mapped[int] = mapped_column(Integer, default=0)  # ended calls
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    voicemail: Mapped[int] = mapped_column(Integer, default=0)
+    no_answer: Mapped[int] = mapped_column(Integer, default=0)
+    busy: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    other: Mapped[int] = mapped_column(Integer, default=0)  # canceled, expired
+    talk_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    cost: Mapped[float] = mapped_column(Float, default=0.0)
+    analyzed: Mapped[int] = mapped_column(Integer, default=0)
+    success: Mapped[int] = mapped_column(Integer, default=0)
+    opted_out: Mapped[int] = mapped_column(Integer, default=0)
+    sentiment_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    score_sum: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CampaignTagHourly(Base):
+    """How many analyzed calls got each tag, per UTC hour of the call's start."""
+
+    __tablename__ = "campaign_tag_hourly"
+
+    campaign_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(primary_key=True)
+    tag: Mapped[str] = mapped_column(String(255), primary_key=True)
+    calls: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WebhookEndpoint(Base):
+    __tablename__ = "webhook_endpoints"
+    __table_args__ = (Index("ix_webhook_endpoints_workspace_created",
+                            "workspace_id", "created_at", "id"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    workspace_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("workspaces.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(String(2048))
+    description: Mapped[str | None] = mapped_column(String(255))
+    events: Mapped[list[str]] = mapped_column(JSONDoc)  # event types; empty: all
+    # [{"secret": "whsec_...", "expires_at": ISO | null}], newest first: signing uses all
+    # unexpired ones, so a receiver can switch secrets without missing a delivery.
+    secrets: Mapped[list[dict[str, Any]]] = mapped_column(JSONDoc)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    disabled_reason: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class WebhookEvent(Base):
+    """An event, written in the same transaction as its cause (the outbox)."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (Index("ix_webhook_events_workspace_created",
+                            "workspace_id", "created_at", "id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)  # msg_<uuid hex>
+    workspace_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("workspaces.id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+
+class WebhookDelivery(Base):
+    """One event to one endpoint: pending until delivered, failed after the retry schedule,
+    cancelled when its endpoint is disabled or deleted."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_endpoint_created", "endpoint_id", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    workspace_id: Mapped[str] = _ws_fk()
+    event_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("webhook_events.id", ondelete="CASCADE"), index=True)
+    endpoint_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class WebhookAttempt(Base):
+    """One HTTP request of a delivery: the delivery log."""
+
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (Index("ix_webhook_attempts_delivery_at", "delivery_id", "at"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("webhook_deliveries.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(16))  # delivered | retry | gone | rejected
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[float | None] = mapped_column(Float)
+    response_snippet: Mapped[str | None] = mapped_column(Text)
+
+
+class Report(Base):
+    """A scheduled e-mail report of one campaign's calls (a ``ReportSchedule``)."""
+
+    __tablename__ = "reports"
+    __table_args__ = (Index("ix_reports_due", "enabled", "next_send_at"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    workspace_id: Mapped[str] = _ws_fk()
+    campaign_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    schedule: Mapped[dict[str, Any]]  # the validated ReportSchedule
+    source: Mapped[str] = mapped_column(String(16), default="api")  # campaign | api
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    next_send_at: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ReportDelivery(Base):
+    """One sending of a report: the delivery log."""
+
+    __tablename__ = "report_deliveries"
+    __table_args__ = (Index("ix_report_deliveries_report_created",
+                            "report_id", "created_at", "id"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    workspace_id: Mapped[str] = _ws_fk()
+    report_id: Mapped[str] = mapped_column(ID, ForeignKey("reports.id", ondelete="CASCADE"))
+    trigger: Mapped[str] = mapped_column(String(16))  # schedule | send_now
+    scheduled_for: Mapped[datetime | None]
+    range_start: Mapped[datetime | None]
+    range_end: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))  # sent | failed
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    recipients: Mapped[list[str]] = mapped_column(JSONDoc)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]

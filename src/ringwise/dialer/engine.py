@@ -43,6 +43,7 @@ from ringwise.core.caller_id import (
 from ringwise.core.campaign_lifecycle import schedule_start
 from ringwise.core.compliance.disclosures import with_callback
 from ringwise.core.compliance.floors import LegalFloor
+from ringwise.core.costs import estimate_cost
 from ringwise.core.retry_policy import Done, decide
 from ringwise.core.windows import CallingRules, next_window
 from ringwise.dialer import compliance
@@ -104,13 +105,15 @@ class Dialer:
 
     def __init__(self, store: DialerStore, provider: TelephonyProvider, clock: Clock, *,
                  worker_id: str, lease: timedelta = DEFAULT_LEASE,
-                 provider_name: str = "simulated") -> None:
+                 provider_name: str = "simulated", conversations: bool = True) -> None:
         self.store = store
         self.provider = provider
         self.clock = clock
         self.worker_id = worker_id
         self.lease = lease
         self.provider_name = provider_name
+        # Keep each answered call's conversation and cost (the simulator's forecast does not).
+        self.conversations = conversations
         self.ticks = 0
         self._plans: dict[str, CampaignPlan] = {}
         self._broken: dict[str, tuple[datetime, str]] = {}  # settings that cannot be dialed
@@ -284,12 +287,27 @@ class Dialer:
             sid = call_events[-1].provider_call_id
             if state == view.state and sid == view.provider_call_id:
                 continue
-            changes.append(CallChange(call_id, state, sid))
+            changes.append(self._change(view, state, sid))
             if state.is_ended and not view.state.is_ended:
                 ends.append(self._attempt_end(view, state, at))
         if changes:
             self.store.save_calls(changes, ends, at)
         return len(events), len(ends)
+
+    def _change(self, view: CallView, state: CallState, sid: str | None) -> CallChange:
+        """The call's new state; for a call that just ended, with its record: the
+        conversation (answered calls and voicemails) and the cost estimate."""
+        if not self.conversations or not state.is_ended or view.state.is_ended:
+            return CallChange(view.id, state, sid)
+        transcript = None
+        if sid is not None and state.outcome in ("answered", "voicemail"):
+            try:
+                transcript = self.provider.conversation(sid)
+            except Exception:  # the call's ending must be saved even if its words are not
+                log.exception("could not fetch the conversation of call %s", view.id)
+        workspace = self._workspaces.get(view.workspace_id)
+        rate = workspace.cost_per_minute if workspace is not None else 0.0
+        return CallChange(view.id, state, sid, transcript, estimate_cost(state, rate))
 
     def _attempt_end(self, view: CallView, state: CallState, at: datetime) -> AttemptEnd:
         """The contact's fate after its call ended: a retry in a window, or done."""
@@ -340,7 +358,7 @@ class Dialer:
             else:
                 state = apply_event(view.state, record.event())
                 sid = record.provider_call_id
-            changes.append(CallChange(view.id, state, sid))
+            changes.append(self._change(view, state, sid))
             if state.is_ended and not view.state.is_ended:
                 ends.append(self._attempt_end(view, state, at))
         self.store.save_calls(changes, ends, at)
@@ -391,7 +409,7 @@ class Dialer:
             else:
                 state = apply_event(view.state, record.event())
                 sid = record.provider_call_id
-            changes.append(CallChange(call_id, state, sid))
+            changes.append(self._change(view, state, sid))
             if state.is_ended:
                 ends.append(self._attempt_end(view, state, at))
         if changes:
@@ -567,13 +585,18 @@ class Dialer:
                   number: NumberView, at: datetime) -> NewCall:
         attempt = target.attempts + 1
         call_id = call_id_for(target.id, attempt)
+        # Memory across calls: a contact reached before is greeted as a returning one, and
+        # the agent gets the summaries of its last calls.
+        reached = bool(target.conversations or target.summaries)
+        opening = plan.returning_opening if reached and plan.returning_opening else plan.opening
         request = DialRequest(
             call_id=call_id, from_number=number.e164, to_number=target.phone,
             callee_zones=zones, placed_at=at, machine_detection=plan.machine_detection,
             machine_detection_timeout_s=plan.machine_detection_timeout_s,
-            opening_message=plan.opening,
+            opening_message=opening,
             voicemail_message=with_callback(plan.voicemail_message, number.e164),
-            context=target.variables)
+            context=target.variables,
+            previous_summaries=target.summaries[:plan.summaries_limit])
         return NewCall(target.id, plan.id, target.contact_id, attempt, number.id,
                        number.provider, request, plan.view.assistant_id,
                        target.address_state, target.address_country)

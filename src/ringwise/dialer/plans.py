@@ -64,6 +64,8 @@ def uuid5_text(namespace: uuid.UUID, name: str) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+DEFAULT_SUMMARIES: Final = 3  # earlier calls remembered when the limit is not set
+
 @dataclass(frozen=True, slots=True)
 class CampaignPlan:
     view: CampaignView
@@ -79,6 +81,8 @@ class CampaignPlan:
     stagger_seconds: int
     end_at: datetime | None
     profile: Profile = DEFAULT_PROFILE  # the workspace's compliance settings
+    returning_opening: str | None = None  # for a contact reached before (memory settings)
+    summaries_limit: int = 0  # how many earlier call summaries the agent gets
     floored: dict[int, tuple[LegalFloor, CallingRules]] = field(
         default_factory=dict, compare=False, repr=False)
 
@@ -168,6 +172,11 @@ def compile_plan(view: CampaignView, workspace: WorkspaceView) -> CampaignPlan:
     message = (voicemail.get("message") or view.voicemail_message) if leave else None
     end_at = view.schedule.get("end_at")
     opening = view.opening_message or view.first_message or DEFAULT_OPENING
+    memory = view.memory
+    returning = (memory.get("returning_greeting") or view.returning_greeting
+                 if memory.get("use_returning_greeting") else None)
+    summaries = (int(memory.get("short_term_summaries_limit") or DEFAULT_SUMMARIES)
+                 if memory.get("use_short_term_summaries") else 0)
     return CampaignPlan(
         view=view,
         rules=rules,
@@ -177,6 +186,10 @@ def compile_plan(view: CampaignView, workspace: WorkspaceView) -> CampaignPlan:
         number_ids=frozenset(number_ids),
         opening=telemarketing_opening(opening, workspace.name) if view.telemarketing
         else opening,
+        returning_opening=None if returning is None
+        else telemarketing_opening(returning, workspace.name) if view.telemarketing
+        else returning,
+        summaries_limit=summaries,
         voicemail_message=message,
         machine_detection=bool(voicemail.get("detection_enabled", True)),
         machine_detection_timeout_s=int(voicemail.get("detection_timeout_seconds") or 30),

@@ -10,6 +10,7 @@ same transaction as the rows they count, so concurrency limits hold across proce
 from __future__ import annotations
 
 import json
+import uuid
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
@@ -38,8 +39,10 @@ from ringwise.core.call_states import CallState
 from ringwise.core.compliance.dnc import candidate_patterns
 from ringwise.db.engine import Database
 from ringwise.db.models import (
+    AnalysisJob,
     Assistant,
     Call,
+    CallSettings,
     Campaign,
     CampaignContact,
     CampaignCounters,
@@ -51,6 +54,7 @@ from ringwise.db.models import (
     Workspace,
 )
 from ringwise.db.types import UTCDateTime
+from ringwise.dialer.plans import DEFAULT_SUMMARIES, uuid5_text
 from ringwise.dialer.store import (
     HISTORY_SPAN,
     AttemptEnd,
@@ -69,11 +73,23 @@ from ringwise.dialer.store import (
     WorkspaceView,
 )
 from ringwise.ids import new_id
+from ringwise.results import outbox
+from ringwise.results.records import (
+    assistant_snapshot,
+    cost_per_minute,
+    iso,
+    settings_snapshot,
+    transcript_json,
+)
+from ringwise.results.stats_writer import EndedCall, add_ended
 
 CC: Final = cast(Table, CampaignContact.__table__)
 CALLS: Final = cast(Table, Call.__table__)
 COUNTERS: Final = cast(Table, CampaignCounters.__table__)
 LOG: Final = cast(Table, ComplianceLog.__table__)
+SNAPSHOTS: Final = cast(Table, CallSettings.__table__)
+JOBS: Final = cast(Table, AnalysisJob.__table__)
+_SNAPSHOT_IDS: Final = uuid.UUID("0c4f3b8e-6a21-4d7f-9b55-3e1d2a8c7f90")
 _PARAMS: Final = 900  # bound values per IN list: well under SQLite's limit
 
 # Outcome -> the counter of calls that ended so.
@@ -100,6 +116,7 @@ class SqlDialerStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._pg = db.dialect == "postgresql"
+        self._snapshots_saved: set[str] = set()  # settings snapshots known to be stored
 
     # --- workers ---------------------------------------------------------------------------
 
@@ -117,14 +134,15 @@ class SqlDialerStore:
     def campaigns(self, statuses: Collection[str]) -> list[CampaignView]:
         query = (
             select(Campaign, CampaignCounters, Assistant.first_message,
-                   Assistant.voicemail_message)
+                   Assistant.voicemail_message, Assistant.returning_greeting)
             .join(CampaignCounters, CampaignCounters.campaign_id == Campaign.id)
             .outerjoin(Assistant, Assistant.id == Campaign.assistant_id)
             .where(Campaign.status.in_(list(statuses)))
             .order_by(Campaign.id))
         with self.db.reading() as session:
             rows = session.execute(query).all()
-        return [campaign_view(c, k, first, voicemail) for c, k, first, voicemail in rows]
+        return [campaign_view(c, k, first, voicemail, returning)
+                for c, k, first, voicemail, returning in rows]
 
     def workspaces(self, ids: Collection[str]) -> dict[str, WorkspaceView]:
         with self.db.reading() as session:
@@ -147,10 +165,16 @@ class SqlDialerStore:
             values["completed_at"] = at
             values["ended_reason"] = ended_reason
         with self.db.transaction() as session:
-            result = session.execute(
+            row = session.execute(
                 update(Campaign).where(Campaign.id == campaign_id, Campaign.status == expect)
-                .values(**values).execution_options(synchronize_session=False))
-            return bool(getattr(result, "rowcount", 0))
+                .values(**values).returning(Campaign.workspace_id)
+                .execution_options(synchronize_session=False)).first()
+            if row is None:
+                return False
+            outbox.emit(session.connection(), row.workspace_id, "campaign.status_changed",
+                        {"campaign_id": campaign_id, "from": expect, "to": status,
+                         "ended_reason": ended_reason}, at)
+            return True
 
     def close_pending(self, campaign_id: str, outcome: str, reason: str, at: datetime) -> int:
         with self.db.transaction() as session:
@@ -209,7 +233,7 @@ class SqlDialerStore:
                 return []
             rows = session.execute(
                 select(Campaign, CampaignCounters, Assistant.first_message,
-                       Assistant.voicemail_message)
+                       Assistant.voicemail_message, Assistant.returning_greeting)
                 .join(CampaignCounters, CampaignCounters.campaign_id == Campaign.id)
                 .outerjoin(Assistant, Assistant.id == Campaign.assistant_id)
                 .where(Campaign.workspace_id == workspace_id, Campaign.status == "running")
@@ -223,14 +247,19 @@ class SqlDialerStore:
                 .order_by(PhoneNumber.number, PhoneNumber.id)).all()
             claim = ClaimInput(
                 at=at, workspace=workspace_view(workspace),
-                campaigns=tuple(campaign_view(c, k, f, v) for c, k, f, v in rows),
+                campaigns=tuple(campaign_view(c, k, f, v, r) for c, k, f, v, r in rows),
                 workspace_in_flight=int(in_flight),
                 numbers=tuple(_number_view(n) for n in numbers))
             wanted = decider.wanted(claim)
             due = self._due(session, {c: n for c, n in wanted.items() if n > 0}, at)
             due = _with_dial_facts(session, workspace_id, due, at)
+            due = _with_summaries(session, claim.campaigns, due)
             decision = decider.decide(claim, due)
-            _write_claims(conn, decision.calls, workspace_id, worker_id, at)
+            snapshots = self._snapshots(session, [c for c, *_ in rows], decision.calls, at)
+            _write_claims(conn, decision.calls, workspace_id, worker_id, at, snapshots)
+            if decision.calls:
+                outbox.emit_many(conn, workspace_id, [
+                    ("call.started", _started_data(call)) for call in decision.calls], at)
             _write_schedule(conn, decision.schedule, at)
             _write_audit(conn, workspace_id, decision.audit, decision.schedule, due, at)
             if decision.number_starts:
@@ -240,7 +269,31 @@ class SqlDialerStore:
                     .values(recent_starts=bindparam("b_starts")),
                     [{"b_id": number_id, "b_starts": [s.isoformat() for s in starts]}
                      for number_id, starts in decision.number_starts.items()])
-            return list(decision.calls)
+        self._snapshots_saved.update(snapshots.values())  # committed
+        return list(decision.calls)
+
+    def _snapshots(self, session: Session, campaigns: Sequence[Campaign],
+                   calls: Sequence[NewCall], at: datetime) -> dict[str, str]:
+        """The settings snapshot of each campaign dialing in this claim (its id per campaign
+        id), written once per campaign version."""
+        dialing = {c.campaign_id for c in calls}
+        ids: dict[str, str] = {}
+        for campaign in campaigns:
+            if campaign.id not in dialing:
+                continue
+            version = f"{campaign.id}@{campaign.updated_at.isoformat()}"
+            snapshot_id = uuid5_text(_SNAPSHOT_IDS, version)
+            ids[campaign.id] = snapshot_id
+            if snapshot_id in self._snapshots_saved:
+                continue
+            assistant = (session.get(Assistant, campaign.assistant_id)
+                         if campaign.assistant_id else None)
+            stmt = (postgresql.insert if self._pg else sqlite.insert)(SNAPSHOTS).values(
+                id=snapshot_id, workspace_id=campaign.workspace_id, campaign_id=campaign.id,
+                captured_at=at, campaign=settings_snapshot(campaign),
+                assistant=None if assistant is None else assistant_snapshot(assistant))
+            session.execute(stmt.on_conflict_do_nothing(index_elements=["id"]))
+        return ids
 
     def _due(self, session: Session, wanted: Mapping[str, int],
              at: datetime) -> dict[str, list[Target]]:
@@ -302,15 +355,19 @@ class SqlDialerStore:
                     [_call_params(c, at) for c in ongoing])
             deltas: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
             finished: list[AttemptEnd] = []
+            ended: list[tuple[CallChange, Any]] = []
             for change in changes:
                 if not change.state.is_ended:
                     continue
                 row = conn.execute(
                     update(CALLS).where(CALLS.c.id == change.call_id, CALLS.c.status != "ended")
                     .values(**_call_dict(change, at))
-                    .returning(CALLS.c.campaign_contact_id, CALLS.c.campaign_id)).first()
+                    .returning(CALLS.c.campaign_contact_id, CALLS.c.campaign_id,
+                               CALLS.c.workspace_id, CALLS.c.contact_id, CALLS.c.attempt,
+                               CALLS.c.started_at, CALLS.c.created_at)).first()
                 if row is None:
                     continue  # already ended: the first ending stands
+                ended.append((change, row))
                 end = end_of.get(row.campaign_contact_id)
                 if end is None:
                     raise ValueError(f"call {change.call_id} ended without an AttemptEnd")
@@ -330,6 +387,7 @@ class SqlDialerStore:
             _write_ends(conn, finished, at)
             for campaign_id, counts in deltas.items():
                 _bump(conn, campaign_id, counts)
+            _write_results(conn, ended, {e.target_id: e for e in finished}, at)
 
     def orphaned_calls(self, at: datetime, stale_before: datetime, worker_id: str,
                        limit: int, *, include_own: bool = False) -> list[CallView]:
@@ -357,7 +415,8 @@ class SqlDialerStore:
 # --- row shapes (also used by the preflight route, which reads the same rows) -------------
 
 def campaign_view(c: Campaign, k: CampaignCounters, first_message: str | None,
-                   voicemail_message: str | None) -> CampaignView:
+                   voicemail_message: str | None,
+                   returning_greeting: str | None = None) -> CampaignView:
     return CampaignView(
         id=c.id, workspace_id=c.workspace_id, status=c.status, priority=c.priority,
         concurrency_limit=c.concurrency_limit, never_ending=c.never_ending, channel=c.channel,
@@ -367,13 +426,14 @@ def campaign_view(c: Campaign, k: CampaignCounters, first_message: str | None,
         voicemail_message=voicemail_message, updated_at=c.updated_at, started_at=c.started_at,
         contacts_total=k.contacts_total, contacts_pending=k.contacts_pending,
         contacts_active=k.contacts_active, in_flight=k.calls_in_progress,
-        telemarketing=c.telemarketing, regulation_f=c.regulation_f)
+        telemarketing=c.telemarketing, regulation_f=c.regulation_f, memory=c.memory or {},
+        returning_greeting=returning_greeting)
 
 
 def workspace_view(w: Workspace) -> WorkspaceView:
     hours = tuple(w.business_hours) if w.business_hours else None
     return WorkspaceView(w.id, w.timezone, hours, w.concurrency_limit, w.concurrency_rate,
-                         w.name, w.compliance)
+                         w.name, w.compliance, cost_per_minute(w.results))
 
 
 def _number_view(n: PhoneNumber) -> NumberView:
@@ -451,6 +511,12 @@ def _call_dict(change: CallChange, at: datetime) -> dict[str, Any]:
         "updated_at": at}
     if change.provider_call_id is not None:
         values["provider_call_id"] = change.provider_call_id
+    if change.transcript is not None:
+        values["transcript"] = transcript_json(change.transcript)
+    if change.cost is not None:
+        values["cost"] = change.cost
+    if s.is_ended and s.outcome == "answered":
+        values["analysis_status"] = "pending"  # its job is written in the same transaction
     return values
 
 
@@ -472,7 +538,7 @@ def _call_params(change: CallChange, at: datetime) -> dict[str, Any]:
 _CALL_COLUMNS: Final = (
     "id", "workspace_id", "campaign_id", "campaign_contact_id", "contact_id", "assistant_id",
     "phone_number_id", "attempt", "status", "from_number", "to_number", "provider",
-    "lease_owner", "created_at", "updated_at", "started_at")
+    "lease_owner", "created_at", "updated_at", "started_at", "settings_id")
 
 
 def cast_ids(ids: list[str]) -> Any:
@@ -503,14 +569,15 @@ def _copy_rows(conn: Connection, table: str, columns: Sequence[str],
 
 
 def _write_claims(conn: Connection, calls: Sequence[NewCall], workspace_id: str,
-                  worker_id: str, at: datetime) -> None:
+                  worker_id: str, at: datetime, snapshots: Mapping[str, str]) -> None:
     if not calls:
         return
     instant = _stored_instant(conn, at)
     rows = [
         (c.request.call_id, workspace_id, c.campaign_id, c.target_id, c.contact_id,
          c.assistant_id, c.phone_number_id, c.attempt, "dialing", c.request.from_number,
-         c.request.to_number, c.provider, worker_id, instant, instant, instant)
+         c.request.to_number, c.provider, worker_id, instant, instant, instant,
+         snapshots.get(c.campaign_id))
         for c in calls]
     _copy_rows(conn, "calls", _CALL_COLUMNS, rows)
     for start in range(0, len(calls), 1_000):
@@ -717,3 +784,82 @@ def _write_opt_outs(conn: Connection, ends: Sequence[AttemptEnd], at: datetime) 
                 id=new_id(), workspace_id=workspace_id, campaign_id=None,
                 pattern=end.opt_out, kind="number", source="opt_out",
                 reason="asked not to be called during a call", created_at=at))
+
+
+# --- results ---------------------------------------------------------------------------------
+
+def _started_data(call: NewCall) -> dict[str, Any]:
+    return {"call_id": call.request.call_id, "campaign_id": call.campaign_id,
+            "contact_id": call.contact_id, "attempt": call.attempt,
+            "from_number": call.request.from_number, "to_number": call.request.to_number,
+            "started_at": iso(call.request.placed_at)}
+
+
+def _write_results(conn: Connection, ended: Sequence[tuple[CallChange, Any]],
+                   finished: Mapping[str, AttemptEnd], at: datetime) -> None:
+    """What follows a call's end, in the transaction that ends it: the hourly statistics,
+    the analysis job of an answered call, and the events (call.ended, contact.opted_out)."""
+    if not ended:
+        return
+    stats: list[EndedCall] = []
+    jobs: list[dict[str, Any]] = []
+    events: dict[str, list[tuple[outbox.EventType, Mapping[str, Any]]]] = defaultdict(list)
+    for change, row in ended:
+        state = change.state
+        talk = 0.0
+        if state.answered_at is not None and state.ended_at is not None:
+            talk = max(0.0, (state.ended_at - state.answered_at).total_seconds())
+        started = row.started_at or state.dialing_at or row.created_at
+        if row.campaign_id is not None:
+            stats.append(EndedCall(row.campaign_id, started, state.outcome or "failed", talk,
+                                   change.cost or 0.0))
+        if state.outcome == "answered":
+            jobs.append({"call_id": change.call_id, "workspace_id": row.workspace_id,
+                         "status": "pending", "attempts": 0, "next_attempt_at": at,
+                         "created_at": at, "updated_at": at})
+        events[row.workspace_id].append(("call.ended", {
+            "call_id": change.call_id, "campaign_id": row.campaign_id,
+            "contact_id": row.contact_id, "attempt": row.attempt, "status": state.status,
+            "outcome": state.outcome, "ended_reason": state.ended_reason,
+            "answered_by": state.answered_by, "started_at": iso(started),
+            "answered_at": iso(state.answered_at), "ended_at": iso(state.ended_at),
+            "duration_seconds": round(talk, 3) if state.answered_at else None,
+            "cost": change.cost}))
+        end = finished.get(row.campaign_contact_id)
+        if end is not None and end.opt_out is not None:
+            events[row.workspace_id].append(("contact.opted_out", {
+                "phone": end.opt_out, "contact_id": row.contact_id,
+                "campaign_id": row.campaign_id, "call_id": change.call_id,
+                "source": "call"}))
+    add_ended(conn, stats)
+    if jobs:
+        conn.execute(insert(JOBS), jobs)
+    for workspace_id, workspace_events in events.items():
+        outbox.emit_many(conn, workspace_id, workspace_events, at)
+
+
+def _with_summaries(session: Session, campaigns: Sequence[CampaignView],
+                    due: dict[str, list[Target]]) -> dict[str, list[Target]]:
+    """For campaigns that give the agent short-term memory: each due contact's last call
+    summaries, newest first (any campaign of the workspace)."""
+    limits = {v.id: int(v.memory.get("short_term_summaries_limit") or DEFAULT_SUMMARIES)
+              for v in campaigns if v.memory.get("use_short_term_summaries")}
+    wanted = [t for cid in limits for t in due.get(cid, ())]
+    if not wanted:
+        return due
+    contact_ids = list({t.contact_id for t in wanted})
+    found: dict[str, list[str]] = defaultdict(list)
+    for start in range(0, len(contact_ids), _PARAMS):
+        rows = session.execute(
+            select(Call.contact_id, Call.analysis)
+            .where(Call.contact_id.in_(contact_ids[start:start + _PARAMS]),
+                   Call.analysis_status == "done")
+            .order_by(Call.contact_id, Call.ended_at.desc(), Call.id.desc()))
+        for contact_id, analysis in rows:
+            summary = (analysis or {}).get("summary")
+            if summary and contact_id is not None:
+                found[contact_id].append(str(summary))
+    limit_of = max(limits.values())
+    return {cid: [replace(t, summaries=tuple(found.get(t.contact_id, ())[:limit_of]))
+                  if cid in limits and t.contact_id in found else t for t in targets]
+            for cid, targets in due.items()}

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final, Literal, Protocol
 
 from ringwise.core.call_states import CallOutcome, CallState
-from ringwise.telephony.port import DialRequest
+from ringwise.telephony.port import DialRequest, Transcript
 
 ContactState = Literal["pending", "active", "done", "skipped"]
 # How far back a store reads a phone's calls for the frequency caps (the longest cap window).
@@ -39,6 +39,7 @@ class WorkspaceView:
     concurrency_rate: int
     name: str = ""
     compliance: Mapping[str, Any] | None = None  # the workspace's compliance settings
+    cost_per_minute: float = 0.0  # the estimate of a call's cost, per started minute
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,8 @@ class CampaignView:
     in_flight: int  # calls dialing, ringing or in progress
     telemarketing: bool = False  # needs recorded consent; the opening offers an opt-out
     regulation_f: bool = False  # debt collection: 7 calls in 7 days, none 7 days after a talk
+    memory: Mapping[str, Any] = field(default_factory=dict)  # MemorySettings
+    returning_greeting: str | None = None  # the assistant's
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +114,9 @@ class Target:
     recent_calls: tuple[datetime, ...] = ()  # dial starts to this phone, all campaigns
     conversations: tuple[datetime, ...] = ()  # answers by a person on this phone
     on_a_call: bool = False  # a call to this phone (any campaign) has not ended yet
+    # The summaries of the contact's last analyzed calls, newest first (only for campaigns
+    # that give the agent short-term memory).
+    summaries: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +233,9 @@ class CallChange:
     call_id: str
     state: CallState
     provider_call_id: str | None = None
+    # Learned when the call ends (answered calls): the conversation and the cost estimate.
+    transcript: Transcript | None = None
+    cost: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,6 +46,7 @@ from ringwise.db.models import (
 from ringwise.db.types import UTCDateTime
 from ringwise.errors import Conflict, InvalidInput, NotFound
 from ringwise.ids import new_id
+from ringwise.results import outbox
 from ringwise.services import contacts as contacts_service
 from ringwise.services.context import Ctx
 from ringwise.services.lookup import get_owned
@@ -616,9 +617,14 @@ def apply_action(ctx: Ctx, campaign_id: str, action: str) -> Campaign:
         campaign.completed_at = ctx.now
         campaign.ended_reason = "canceled"
         _skip_pending(ctx, campaign.id)
+    previous = campaign.status
     campaign.status = new_status
     campaign.updated_at = ctx.now
     ctx.session.flush()
+    if new_status != previous:
+        outbox.emit(ctx.session.connection(), ctx.workspace_id, "campaign.status_changed",
+                    {"campaign_id": campaign.id, "from": previous, "to": new_status,
+                     "ended_reason": campaign.ended_reason}, ctx.now)
     return campaign
 
 

@@ -59,6 +59,8 @@ class DialRequest:
     voicemail_message: str | None = None
     context: Mapping[str, Any] = field(default_factory=lambda: _EMPTY, hash=False,
                                          compare=False)
+    # Short-term memory for the agent: summaries of the contact's last calls, newest first.
+    previous_summaries: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.call_id:

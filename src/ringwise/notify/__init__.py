@@ -1,0 +1,1 @@
+"""Outbound notifications: webhook deliveries and e-mail."""

@@ -1,0 +1,1 @@
+"""What follows a call: analysis, statistics, webhooks, exports and reports."""
