@@ -36,6 +36,9 @@ ROUTER_MODULES = (
     "compliance",
     "settings",
     "api_keys",
+    "webhooks",
+    "reports",
+    "call_exports",
 )
 
 

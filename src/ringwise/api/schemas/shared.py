@@ -155,6 +155,10 @@ class AnalysisSettings(CleanStrict):
         default_factory=list, max_length=MAX_STRUCTURED_FIELDS
     )
     tags: list[TagDefinition] = Field(default_factory=list, max_length=MAX_TAGS)
+    success_criteria: str | None = Field(
+        default=None, max_length=10_000, examples=["The contact agreed to a demo"],
+        description="What makes a call a success (the conversion flag); default: the "
+                    "contact showed interest and did not opt out")
 
     @field_validator("structured_data_schema")
     @classmethod
