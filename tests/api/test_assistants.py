@@ -217,7 +217,8 @@ def test_patch_changes_only_what_is_sent(client: TestClient, clock: ManualClock)
     assert body["speech_settings"] == {"style": "empathetic", "responsiveness": "balanced",
                                        "interruptions": "on", "emotions": "natural"}
     assert body["analysis"] == {"scoring_criteria": None, "structured_data_schema": [],
-                                "tags": [{"name": "Won", "description": None}]}
+                                "tags": [{"name": "Won", "description": None}],
+                                "success_criteria": None}
     # Untouched fields keep their values.
     assert body["first_message"] == FULL["first_message"]
     assert body["voice"] == FULL["voice"]

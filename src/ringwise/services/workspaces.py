@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from ringwise.api.schemas.results_settings import merged_secret
 from ringwise.core.api_keys import DISPLAY_PREFIX_LEN, generate_key, hash_key, looks_like_key
 from ringwise.db.models import ApiKey, Workspace
 from ringwise.errors import AuthenticationFailed, InvalidInput, NotFound
@@ -124,7 +125,8 @@ def update_settings(ctx: Ctx, body: WorkspaceSettingsUpdate) -> Workspace:
     which it clears). In ``compliance`` only the keys sent change, a key sent as null goes
     back to its default, and ``"compliance": null`` restores every compliance default."""
     workspace = ctx.workspace
-    for name, value in body.model_dump(exclude_unset=True, exclude={"compliance"}).items():
+    for name, value in body.model_dump(exclude_unset=True,
+                                       exclude={"compliance", "results", "email"}).items():
         if value is None and name != "business_hours":
             continue
         setattr(workspace, name, value)
@@ -135,6 +137,15 @@ def update_settings(ctx: Ctx, body: WorkspaceSettingsUpdate) -> Workspace:
         else:
             sent = update.model_dump(mode="json", include=update.model_fields_set)
             workspace.compliance = compliance_settings.merge(workspace.compliance, sent)
+    if "results" in body.model_fields_set:
+        results = None if body.results is None else body.results.model_dump(mode="json")
+        if results is not None and results.get("llm") is not None:
+            stored_llm = (workspace.results or {}).get("llm")
+            results["llm"] = merged_secret(results["llm"], stored_llm, "api_key")
+        workspace.results = results
+    if "email" in body.model_fields_set:
+        workspace.email = (None if body.email is None else merged_secret(
+            body.email.model_dump(mode="json"), workspace.email, "password"))
     workspace.updated_at = ctx.now
     ctx.session.flush()
     return workspace

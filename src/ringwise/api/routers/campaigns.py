@@ -19,9 +19,10 @@ from ringwise.api.schemas.campaigns import (
     CampaignUpdate,
 )
 from ringwise.api.schemas.common import ErrorResponse, ListResponse
+from ringwise.api.schemas.stats import CampaignStats
 from ringwise.core.campaign_lifecycle import CampaignStatus, allowed_actions
 from ringwise.db.models import Campaign, CampaignCounters
-from ringwise.services import campaigns
+from ringwise.services import campaign_stats, campaigns
 from ringwise.services.context import Ctx
 
 router = workspace_router("/v1/campaigns", "campaigns")
@@ -58,6 +59,8 @@ def create_campaign(body: CampaignCreate, ctx: Ctx = Depends(get_ctx)) -> Campai
     campaign, added = campaigns.create_campaign(ctx, body)
     counters = campaigns.get_counters(ctx.session, campaign.id)
     out: CampaignCreated = campaign_out(campaign, counters, CampaignCreated,
+                                        stats=campaign_stats.summaries(ctx, [campaign])[
+                                            campaign.id],
                                         contacts_added=added.added,
                                         duplicates_ignored=added.duplicates)
     return out
@@ -77,7 +80,9 @@ def list_campaigns(
     page = campaigns.list_campaigns(ctx, limit=limit, cursor=cursor, search=search,
                                     status=status, assistant_id=assistant_id)
     counters = campaigns.counters_for(ctx.session, [c.id for c in page.items])
-    return ListResponse(data=[campaign_out(c, counters.get(c.id)) for c in page.items],
+    stats = campaign_stats.summaries(ctx, page.items)
+    return ListResponse(data=[campaign_out(c, counters.get(c.id), stats=stats.get(c.id))
+                              for c in page.items],
                         next_cursor=page.next_cursor)
 
 
@@ -85,8 +90,23 @@ def list_campaigns(
             summary="Get a campaign with its live counters")
 def get_campaign(campaign_id: str, ctx: Ctx = Depends(get_ctx)) -> CampaignOut:
     campaign = campaigns.get_campaign(ctx, campaign_id)
-    out: CampaignOut = campaign_out(campaign, campaigns.get_counters(ctx.session, campaign.id))
+    out: CampaignOut = campaign_out(campaign, campaigns.get_counters(ctx.session, campaign.id),
+                                    stats=campaign_stats.summaries(ctx, [campaign])[campaign.id])
     return out
+
+
+@router.get("/{campaign_id}/stats", response_model=CampaignStats,
+            summary="A campaign's statistics (all runs, or one run)")
+def get_campaign_stats(
+    campaign_id: str,
+    run: str | None = Query(None, max_length=255,
+                            description="A run's client_run_id: only calls started in its "
+                                        "dates (in the stats time zone)"),
+    ctx: Ctx = Depends(get_ctx),
+) -> CampaignStats:
+    """Sums kept per hour as calls end and are analyzed: reading costs the same for ten calls
+    or a million, also while the campaign runs."""
+    return campaign_stats.campaign_stats(ctx, campaign_id, run=run)
 
 
 @router.patch("/{campaign_id}", response_model=CampaignOut, responses=_CONFLICT,
@@ -94,13 +114,15 @@ def get_campaign(campaign_id: str, ctx: Ctx = Depends(get_ctx)) -> CampaignOut:
 def update_campaign(campaign_id: str, body: CampaignUpdate,
                     ctx: Ctx = Depends(get_ctx)) -> CampaignOut:
     campaign = campaigns.update_campaign(ctx, campaign_id, body)
-    out: CampaignOut = campaign_out(campaign, campaigns.get_counters(ctx.session, campaign.id))
+    out: CampaignOut = campaign_out(campaign, campaigns.get_counters(ctx.session, campaign.id),
+                                    stats=campaign_stats.summaries(ctx, [campaign])[campaign.id])
     return out
 
 
 def _act(ctx: Ctx, campaign_id: str, action: str) -> CampaignOut:
     campaign = campaigns.apply_action(ctx, campaign_id, action)
-    out: CampaignOut = campaign_out(campaign, campaigns.get_counters(ctx.session, campaign.id))
+    out: CampaignOut = campaign_out(campaign, campaigns.get_counters(ctx.session, campaign.id),
+                                    stats=campaign_stats.summaries(ctx, [campaign])[campaign.id])
     return out
 
 

@@ -6,6 +6,7 @@ from fastapi import Depends
 
 from ringwise.api.routers.base import workspace_router
 from ringwise.api.routing import get_ctx
+from ringwise.api.schemas.results_settings import email_out, results_out
 from ringwise.api.schemas.settings import (
     ComplianceSettings,
     WorkspaceSettings,
@@ -23,7 +24,9 @@ def _out(workspace: Workspace) -> WorkspaceSettings:
     data = {name: getattr(workspace, name) for name in (
         "id", "name", "timezone", "default_region", "business_hours", "concurrency_limit",
         "concurrency_rate", "campaigns_enabled")}
-    return WorkspaceSettings.model_validate({**data, "compliance": compliance})
+    return WorkspaceSettings.model_validate({
+        **data, "compliance": compliance, "results": results_out(workspace.results),
+        "email": email_out(workspace.email)})
 
 
 @router.get("", response_model=WorkspaceSettings, summary="Get workspace settings")

@@ -37,6 +37,7 @@ from ringwise.api.schemas.shared import (
     check_metadata,
     check_template,
 )
+from ringwise.api.schemas.stats import StatsSummary
 from ringwise.core import retry as retry_core
 from ringwise.core.campaign_lifecycle import CampaignStatus
 from ringwise.core.hours import TimeSlot, check_slots, format_hhmm, parse_hhmm
@@ -934,6 +935,9 @@ class CampaignOut(Out):
         default=None, validation_alias=AliasChoices("metadata_", "metadata"))
     ended_reason: str | None = None
     counts: CampaignCounts
+    stats: StatsSummary | None = Field(
+        default=None, description="Results of its ended calls; full detail at "
+                                  "GET /v1/campaigns/{id}/stats")
     created_at: datetime
     updated_at: datetime
     started_at: datetime | None = None

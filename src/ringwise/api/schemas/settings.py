@@ -8,6 +8,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ringwise.api.schemas.campaigns import WEEKDAYS, Weekday
 from ringwise.api.schemas.common import Out, Strict
+from ringwise.api.schemas.results_settings import (
+    EmailSettingsOut,
+    EmailSettingsUpdate,
+    ResultsSettingsOut,
+    ResultsSettingsUpdate,
+)
 from ringwise.core.hours import TimeSlot, check_slots
 from ringwise.core.timezones import check_timezone
 from ringwise.dialer.store import HISTORY_SPAN
@@ -155,6 +161,9 @@ class WorkspaceSettings(Out):
     campaigns_enabled: bool = Field(examples=[True])
     compliance: ComplianceSettings = Field(description="Compliance settings, defaults filled "
                                                        "in")
+    results: ResultsSettingsOut = Field(description="Analyzer and call pricing")
+    email: EmailSettingsOut | None = Field(default=None,
+                                           description="SMTP server of scheduled reports")
 
 
 class WorkspaceSettingsUpdate(Strict):
@@ -171,6 +180,11 @@ class WorkspaceSettingsUpdate(Strict):
     compliance: ComplianceSettingsUpdate | None = Field(
         default=None, description="Keys sent change, the others keep their value; null "
                                   "resets every compliance setting to its default")
+    results: ResultsSettingsUpdate | None = Field(
+        default=None, description="Replaces the results settings; null restores the "
+                                  "defaults (offline analyzer)")
+    email: EmailSettingsUpdate | None = Field(
+        default=None, description="Replaces the SMTP settings; null removes them")
 
     @field_validator("timezone")
     @classmethod
