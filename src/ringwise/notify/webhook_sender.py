@@ -253,6 +253,8 @@ class WebhookSender:
     def _read_snippet(self, response: httpx.Response) -> tuple[str, str | None]:
         deadline = self._monotonic() + self._body_deadline_s
         data = bytearray()
+        if response.is_stream_consumed:  # already read (a transport that buffers)
+            return _snippet(response.content[:MAX_SNIPPET_BYTES]), None
         try:
             for chunk in response.iter_raw():
                 data += chunk

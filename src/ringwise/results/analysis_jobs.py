@@ -180,20 +180,25 @@ class AnalysisRunner:
     def _failed(self, item: _Work, error: str) -> None:
         at = self.clock.now()
         give_up = item.attempts >= MAX_ATTEMPTS
-        log.warning("analysis of call %s failed (attempt %d%s): %s", item.call_id,
-                    item.attempts, ", giving up" if give_up else "", error)
+        values: dict[str, Any] = {"last_error": error[:2000], "updated_at": at,
+                                  "lease_owner": None}
+        if give_up:
+            values.update(status="failed", next_attempt_at=None)
+        else:
+            values["next_attempt_at"] = at + BACKOFF[min(item.attempts, len(BACKOFF)) - 1]
         with self.db.transaction() as session:
-            values: dict[str, Any] = {"last_error": error[:2000], "updated_at": at,
-                                      "lease_owner": None}
-            if give_up:
-                values.update(status="failed", next_attempt_at=None)
+            # Only while it is still ours: a runner whose lease ran out must not reschedule a
+            # job another runner has taken since.
+            ours = getattr(session.execute(update(AnalysisJob).where(
+                AnalysisJob.call_id == item.call_id, AnalysisJob.status == "pending",
+                AnalysisJob.lease_owner == self.worker_id,
+                AnalysisJob.attempts == item.attempts).values(**values)), "rowcount", 0)
+            if ours and give_up:
                 session.execute(update(Call).where(Call.id == item.call_id)
                                 .values(analysis_status="failed", updated_at=at))
-            else:
-                values["next_attempt_at"] = at + BACKOFF[min(item.attempts, len(BACKOFF)) - 1]
-            session.execute(update(AnalysisJob).where(
-                AnalysisJob.call_id == item.call_id, AnalysisJob.status == "pending")
-                .values(**values))
+        if ours:
+            log.warning("analysis of call %s failed (attempt %d%s): %s", item.call_id,
+                        item.attempts, ", giving up" if give_up else "", error)
 
     def _finish(self, item: _Work, result: AnalysisResult | None, status: str) -> None:
         at = self.clock.now()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Final, Protocol
 
@@ -30,7 +30,8 @@ class Runner(Protocol):
 
 class ResultsWorker:
     def __init__(self, runners: Sequence[Runner], clock: Clock, *,
-                 poll_interval: float = 0.5) -> None:
+                 poll_interval: float = 0.5,
+                 on_stop: Sequence[Callable[[], None]] = ()) -> None:
         if poll_interval <= 0:
             raise ValueError("poll_interval must be > 0 seconds")
         self.runners = list(runners)
@@ -38,6 +39,7 @@ class ResultsWorker:
         self.poll_interval = poll_interval
         self.stop_event = threading.Event()
         self.errors = 0
+        self.on_stop = list(on_stop)  # resources to release when the loop ends
 
     def step(self) -> float:
         """Run every runner once; the real seconds to wait before the next step."""
@@ -70,10 +72,14 @@ class ResultsWorker:
         return min(max(ahead, 0.0), self.poll_interval)
 
     def run(self) -> None:
-        while not self.stop_event.is_set():
-            wait = self.step()
-            if wait > 0:
-                self.stop_event.wait(wait)
+        try:
+            while not self.stop_event.is_set():
+                wait = self.step()
+                if wait > 0:
+                    self.stop_event.wait(wait)
+        finally:
+            for release in self.on_stop:
+                release()
 
     def stop(self) -> None:
         self.stop_event.set()

@@ -373,7 +373,12 @@ class Schedule(Strict):
     @field_validator("start_at", "end_at")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
-        return None if value is None else value.astimezone(UTC)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:  # year 1 at a positive offset: before datetime.min in UTC
+            raise ValueError("is out of range") from None
 
     @field_validator("local_start_at")
     @classmethod
