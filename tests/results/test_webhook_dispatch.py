@@ -50,7 +50,7 @@ from tests.results.receiver import (
 )
 
 ANSWERING = CarrierModel(answer_rate=1.0, busy_rate=0.0, voicemail_rate=0.0, failure_rate=0.0,
-                         invalid_rate=0.0)
+                         invalid_rate=0.0, answer_hour_multiplier=(1.0,) * 24)
 SECRET_1 = "whsec_" + "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEB"  # 24 bytes of 0x01
 SECRET_2 = "whsec_" + "AgICAgICAgICAgICAgICAgICAgICAgIC"  # 24 bytes of 0x02
 PROCESS = Path(__file__).with_name("webhook_process.py")
