@@ -44,7 +44,7 @@ def test_upgrade_fills_defaults_and_round_trips(db_url: str) -> None:
         tables = set(inspect(db.engine).get_table_names())
         assert not {"dnc_entries", "compliance_log"} & tables
         _seed(db)
-        upgrade(db_url)
+        upgrade(db_url, "0003")
         assert current_revision(db_url) == "0003"
         with db.engine.connect() as conn:
             flags = conn.execute(text("SELECT telemarketing, regulation_f FROM campaigns")).one()
@@ -62,7 +62,7 @@ def test_upgrade_fills_defaults_and_round_trips(db_url: str) -> None:
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM campaigns")).scalar() == 1
             assert conn.execute(text("SELECT count(*) FROM contacts")).scalar() == 1
-        upgrade(db_url)
+        upgrade(db_url, "0003")
         assert current_revision(db_url) == "0003"
     finally:
         db.dispose()

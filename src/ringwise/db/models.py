@@ -310,6 +310,8 @@ class Call(Base):
         UniqueConstraint("campaign_contact_id", "attempt"),
         Index("ix_calls_workspace_created", "workspace_id", "created_at", "id"),
         Index("ix_calls_campaign_status", "campaign_id", "status"),
+        # A campaign's calls in order (exports, reports).
+        Index("ix_calls_campaign_created", "campaign_id", "created_at", "id"),
         Index("ix_calls_status_lease", "status", "lease_owner"),
         Index("ix_calls_workspace_phone_created", "workspace_id", "to_number", "created_at"),
     )

@@ -317,6 +317,8 @@ def upgrade() -> None:
             batch_op.f("ix_analysis_jobs_workspace_id"), ["workspace_id"], unique=False
         )
 
+    op.create_index("ix_calls_campaign_created", "calls", ["campaign_id", "created_at", "id"],
+                    unique=False)
     with op.batch_alter_table("calls", schema=None) as batch_op:
         batch_op.add_column(sa.Column("analysis_status", sa.String(length=16), nullable=True))
         batch_op.add_column(
@@ -337,6 +339,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_calls_campaign_created", table_name="calls")
     with op.batch_alter_table("workspaces", schema=None) as batch_op:
         batch_op.drop_column("email")
         batch_op.drop_column("results")
