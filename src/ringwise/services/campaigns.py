@@ -51,6 +51,7 @@ from ringwise.services import contacts as contacts_service
 from ringwise.services.context import Ctx
 from ringwise.services.lookup import get_owned
 from ringwise.services.pagination import Page, decode_cursor, encode_cursor, paginate
+from ringwise.services.reports import sync_campaign_report
 
 _CHUNK = 5_000  # ids per IN (...) list: well under SQLite's bound-parameter limit
 # Settings that always hold a value: an explicit null in a PATCH is an error for these.
@@ -250,6 +251,8 @@ def create_campaign(ctx: Ctx, body: CampaignCreate) -> tuple[Campaign, AddResult
     ctx.session.add(campaign)
     ctx.session.add(CampaignCounters(campaign_id=campaign.id, **_ZERO_COUNTERS))
     ctx.session.flush()
+    # The Kayse report_schedule: its report exists from the same transaction on.
+    sync_campaign_report(ctx.session, campaign, ctx.now)
     result = _insert(ctx, campaign, gathered, existing=set())
     if settings.auto_start:
         apply_action(ctx, campaign.id, "start")
@@ -515,6 +518,7 @@ def update_campaign(ctx: Ctx, campaign_id: str, body: CampaignUpdate) -> Campaig
         _apply_dial_plan(ctx, campaign, body.caller_id, old_mode)
     campaign.updated_at = ctx.now
     ctx.session.flush()
+    sync_campaign_report(ctx.session, campaign, ctx.now)
     return campaign
 
 
