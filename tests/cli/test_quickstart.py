@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import signal
@@ -37,7 +39,17 @@ from ringwise.cli.quickstart import (
 )
 from ringwise.core.phones import describe, parse_e164
 from ringwise.db.engine import Database
-from ringwise.db.models import Call, Campaign, CampaignContact, CampaignCounters, Workspace
+from ringwise.db.models import (
+    Call,
+    Campaign,
+    CampaignContact,
+    CampaignCounters,
+    WebhookDelivery,
+    WebhookEvent,
+    Workspace,
+)
+from ringwise.results import stats
+from ringwise.results.export import iter_csv
 
 RINGWISE = Path(sys.executable).with_name("ringwise")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -212,7 +224,37 @@ def test_quickstart_command_runs_the_demo_to_completion(tmp_path: Path) -> None:
         db.dispose()
     assert records[0]["kind"] == "header"
     assert sum(r["kind"] == "place" for r in records) == calls  # every call is journaled
+    _check_results(url, campaign_id, out)
     assert elapsed < 30, f"the fast demo took {elapsed:.1f} s"
+
+
+def _check_results(url: str, campaign_id: str, out: str) -> None:
+    """Every answered call of the demo has a transcript and an analysis, and the statistics,
+    the CSV export and the webhook deliveries count the same calls."""
+    db = Database(url)
+    try:
+        with db.reading() as session:
+            calls = session.scalars(select(Call).where(Call.campaign_id == campaign_id)).all()
+            totals = stats.totals(session, [campaign_id])[campaign_id]
+            delivered = Counter(session.scalars(
+                select(WebhookEvent.type).join(WebhookDelivery,
+                                               WebhookDelivery.event_id == WebhookEvent.id)
+                .where(WebhookDelivery.status == "delivered")))
+            workspace_id = calls[0].workspace_id
+        export = iter_csv(db, workspace_id, campaign_id)
+        rows = list(csv.DictReader(io.StringIO(b"".join(export).decode())))
+    finally:
+        db.dispose()
+    answered = [c for c in calls if c.outcome == "answered"]
+    assert answered
+    for call in answered:
+        assert call.transcript and call.analysis_status == "done" and call.analysis
+    assert totals.calls == len(calls) == len(rows) == delivered["call.ended"]
+    assert delivered["call.started"] == len(calls)
+    assert totals.answered == len(answered) == totals.analyzed == delivered["call.analyzed"]
+    assert sum(r["outcome"] == "answered" for r in rows) == totals.answered
+    assert sum(r["success"] == "true" for r in rows) == totals.success
+    assert f"call.ended {len(calls)}" in out and "0 bad signatures" in out
 
 
 def test_quickstart_can_be_replayed_on_the_same_database(tmp_path: Path) -> None:

@@ -39,6 +39,7 @@ import httpx
 import typer
 from rich.markup import escape
 from rich.panel import Panel
+from rich.table import Table
 from rich.text import Text
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
@@ -53,14 +54,17 @@ from ringwise.cli.demo_display import (
     results_table,
     watch,
 )
+from ringwise.cli.demo_receiver import DemoReceiver
 from ringwise.cli.serve import prepare_database
 from ringwise.clock import ScaledClock, SystemClock
 from ringwise.core.compliance.rules_us import US_STATE_RULES
 from ringwise.db.engine import Database
-from ringwise.db.models import Worker
+from ringwise.db.models import AnalysisJob, WebhookDelivery, Worker
 from ringwise.dialer.engine import Dialer
 from ringwise.dialer.sql_store import SqlDialerStore
 from ringwise.dialer.worker import DialerWorker
+from ringwise.results import stats
+from ringwise.results.runtime import make_results_worker
 from ringwise.services import workspaces
 from ringwise.settings import Settings
 from ringwise.telephony.port import TelephonyProvider
@@ -102,6 +106,20 @@ LAST_NAMES: Final = (
 )
 # How the generated phones are written: the API normalises them all to E.164.
 PHONE_FORMATS: Final = ("+1{a}555{n}", "+1 ({a}) 555-{n}", "{a}-555-{n}", "+1 {a} 555 {n}")
+
+
+# What the post-call analysis extracts from each answered call of the demo.
+DEMO_ANALYSIS: Final[dict[str, Any]] = {
+    "scoring_criteria": "Score 0-100: how ready the customer is to review their renewal",
+    "tags": [{"name": "Interested", "description": "Wants to review the renewal"},
+             {"name": "Call back", "description": "Asked to be called back later"},
+             {"name": "Not interested", "description": "Declined"},
+             {"name": "Opt-out", "description": "Asked not to be called again"}],
+    "structured_data_schema": [
+        {"key": "callback_time", "description": "When to call back, in their words",
+         "type": "string"}],
+}
+RESULTS_SETTLE_S: Final = 60.0  # real seconds to wait for the last analyses and deliveries
 
 
 def register(app: typer.Typer) -> None:
@@ -257,10 +275,16 @@ class DemoCampaign:
     contacts: int
 
 
-def run_walkthrough(w: Walkthrough, contacts: Sequence[Mapping[str, Any]]) -> DemoCampaign:
+def run_walkthrough(w: Walkthrough, contacts: Sequence[Mapping[str, Any]],
+                    receiver: DemoReceiver | None = None) -> DemoCampaign:
     """Create everything through the API and start the campaign."""
     w.call("PATCH", "/v1/settings", {"concurrency_limit": CONCURRENCY},
            show=("name", "concurrency_limit"))
+    if receiver is not None:
+        endpoint = w.call("POST", "/v1/webhooks", {
+            "url": receiver.url, "description": "The quick start's local receiver"},
+            show=("id", "url"))
+        receiver.secret = endpoint["secret"]
     assistant = w.call("POST", "/v1/assistants", {
         "name": "Renewal reminder",
         "system_prompt": "You are Sam from Acme Insurance. Remind the customer their policy "
@@ -294,6 +318,7 @@ def run_walkthrough(w: Walkthrough, contacts: Sequence[Mapping[str, Any]]) -> De
         "retry": {"delays_minutes": list(RETRY_DELAYS_MINUTES),
                   "retry_on": ["no-answer", "busy", "voicemail"]},
         "voicemail": {"action": "leave_message"},
+        "analysis": DEMO_ANALYSIS,
         "concurrency_limit": CONCURRENCY,
         "contact_list_ids": [contact_list["id"]],
     }, show=("id", "status"))
@@ -313,12 +338,15 @@ def _embedded_stack(settings: Settings, db: Database, clock: ScaledClock
 
     host, port = settings.host, settings.port
     carrier, journal = _carrier_for(settings.database_url)
-    dialer = Dialer(SqlDialerStore(db), carrier, clock, worker_id=f"quickstart-{os.getpid()}")
+    worker_id = f"quickstart-{os.getpid()}"
+    dialer = Dialer(SqlDialerStore(db), carrier, clock, worker_id=worker_id)
     worker = DialerWorker(dialer, poll_interval=0.1)
+    results = make_results_worker(db, clock, settings, worker_id=worker_id, poll_interval=0.1)
     server = uvicorn.Server(uvicorn.Config(create_app(settings, db=db, clock=clock), host=host,
                                            port=port, log_level="warning"))
     server_thread = threading.Thread(target=server.run, name="ringwise-api", daemon=True)
     worker_thread: threading.Thread | None = None
+    results_thread: threading.Thread | None = None
     try:
         server_thread.start()
         while not server.started:
@@ -326,11 +354,15 @@ def _embedded_stack(settings: Settings, db: Database, clock: ScaledClock
                 raise fail(f"the server could not start on {host}:{port}")
             time.sleep(0.05)
         worker_thread = worker.start_thread("ringwise-dialer")
+        results_thread = results.start_thread()
         yield f"http://{host}:{port}", worker_thread, journal
     finally:
         worker.stop()
+        results.stop()
         if worker_thread is not None:
             worker_thread.join(timeout=10)
+        if results_thread is not None:
+            results_thread.join(timeout=10)
         server.should_exit = True
         server_thread.join(timeout=10)
         close = getattr(carrier, "close", None)
@@ -374,7 +406,11 @@ def _run_demo(settings: Settings, db: Database, *, port: int, speed: float, cont
     with db.transaction() as session:
         workspace = workspaces.create_workspace(session, workspace_name, clock.now())
         secret = workspaces.create_key(session, workspace.id, "quickstart", clock.now()).secret
-    settings = replace(settings, port=_free_port(settings.host, port))
+    # The demo's webhook receiver listens on this machine: allow a loopback destination.
+    settings = replace(settings, port=_free_port(settings.host, port),
+                       webhooks_allow_private=True)
+    receiver = DemoReceiver(clock)
+    receiver.start()
     with _embedded_stack(settings, db, clock) as (base_url, worker_thread, journal):
         carrier = f"journaled in {journal}" if journal is not None else "in memory"
         console.print(Panel.fit(
@@ -391,8 +427,9 @@ def _run_demo(settings: Settings, db: Database, *, port: int, speed: float, cont
         walkthrough = Walkthrough(base_url, secret)
         campaign: DemoCampaign | None = None
         try:
-            campaign = run_walkthrough(walkthrough, demo_contacts(contacts))
+            campaign = run_walkthrough(walkthrough, demo_contacts(contacts), receiver)
             _dial(db, clock, campaign, speed=speed, worker_thread=worker_thread)
+            _show_results(db, campaign, receiver)
             _next_steps(base_url, campaign.id, secret)
             campaign = None  # completed: nothing to pause on the way out
             if exit_after:
@@ -408,6 +445,7 @@ def _run_demo(settings: Settings, db: Database, *, port: int, speed: float, cont
             if campaign is not None:
                 _pause(walkthrough, campaign)
             walkthrough.close()
+            receiver.stop()
 
 
 def _dial(db: Database, clock: ScaledClock, campaign: DemoCampaign, *, speed: float,
@@ -433,6 +471,45 @@ def _dial(db: Database, clock: ScaledClock, campaign: DemoCampaign, *, speed: fl
     console.print(results_table(read_results(db, campaign.id), real_seconds=real_seconds))
 
 
+def _settled(db: Database) -> bool:
+    """No analysis and no webhook delivery left to do."""
+    with db.reading() as session:
+        jobs = session.scalar(select(func.count()).select_from(AnalysisJob)
+                              .where(AnalysisJob.status == "pending"))
+        deliveries = session.scalar(select(func.count()).select_from(WebhookDelivery)
+                                    .where(WebhookDelivery.status == "pending"))
+    return not jobs and not deliveries
+
+
+def _show_results(db: Database, campaign: DemoCampaign, receiver: DemoReceiver) -> None:
+    """After the last call: its analysis, statistics and webhook events, once settled."""
+    deadline = time.monotonic() + RESULTS_SETTLE_S
+    while not _settled(db) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    with db.reading() as session:
+        totals = stats.totals(session, [campaign.id])[campaign.id]
+        tags = stats.tag_counts(session, campaign.id)
+    figures = Table.grid(padding=(0, 2))
+    figures.add_column(style="bold", no_wrap=True)
+    figures.add_column()
+    figures.add_row("analyzed calls", f"{totals.analyzed} of {totals.answered} answered "
+                                      "(offline analyzer)")
+    figures.add_row("successful", f"{totals.success} "
+                                  f"({totals.rate(totals.success, totals.answered) or 0:.1f}% "
+                                  "of answered calls)")
+    sentiment = totals.average_sentiment
+    figures.add_row("average sentiment", "-" if sentiment is None else f"{sentiment:+.2f}")
+    figures.add_row("tags", ", ".join(f"{tag} {n}" for tag, n in tags) or "-")
+    figures.add_row("estimated cost", f"{totals.cost:.2f} USD")
+    received = ", ".join(f"{name} {n}" for name, n in sorted(receiver.events.items()))
+    figures.add_row("webhooks", f"{sum(receiver.events.values())} events received and "
+                                f"signature-checked ({received or 'none'}); "
+                                f"{receiver.bad_signatures} bad signatures")
+    console.print()
+    console.print(Text("After the calls", style="bold"))
+    console.print(figures)
+
+
 def _pause(walkthrough: Walkthrough, campaign: DemoCampaign) -> None:
     """Stopped mid-campaign: pause it, so the dialer of a later run leaves it alone."""
     with suppress(httpx.HTTPError):
@@ -450,6 +527,9 @@ def _next_steps(base_url: str, campaign_id: str, key: str) -> None:
         ("its calls", f'curl -s "$RW_URL/v1/calls?campaign_id={campaign_id}&limit=20" {auth}'),
         ("each contact's state and outcome",
          f'curl -s "$RW_URL/v1/campaigns/{campaign_id}/contacts" {auth}'),
+        ("its statistics", f'curl -s "$RW_URL/v1/campaigns/{campaign_id}/stats" {auth}'),
+        ("its calls with their analysis, as CSV",
+         f'curl -s "$RW_URL/v1/campaigns/{campaign_id}/calls/export?format=csv" {auth}'),
     )
     console.print("\n[bold]Look next[/]", soft_wrap=True)
     console.print(f"  export RW_URL={base_url} RW_KEY={key}", soft_wrap=True)

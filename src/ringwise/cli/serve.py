@@ -17,6 +17,8 @@ from ringwise.cli.common import DatabaseOption, console, fail, plain_errors, set
 from ringwise.db import migrate as migrations
 from ringwise.db.engine import make_engine
 from ringwise.errors import RingwiseError
+from ringwise.results.runtime import make_results_worker
+from ringwise.results.worker import ResultsWorker
 from ringwise.settings import Settings
 
 DIALER_STOP_TIMEOUT_S = 30.0
@@ -120,7 +122,9 @@ def serve(
     db = Database(settings.database_url)
     journal: worker_cli.OpenJournal | None = None
     dialer_worker = None
+    results_worker: ResultsWorker | None = None
     thread: threading.Thread | None = None
+    results_thread: threading.Thread | None = None
     try:
         if dialer:
             worker_cli.configure_logging(settings.log_level)
@@ -143,15 +147,28 @@ def serve(
             console.print(f"Dialer running in this process at "
                           f"{worker_cli.describe_clock(clock)}; simulated carrier journal "
                           f"{path}", soft_wrap=True, highlight=False)
-            _stop_on_signals(dialer_worker.stop)
+            results_worker = make_results_worker(db, clock, settings, worker_id=worker_id)
+
+            def stop_both() -> None:
+                dialer_worker_ = dialer_worker
+                if dialer_worker_ is not None:
+                    dialer_worker_.stop()
+                results_worker.stop()
+
+            _stop_on_signals(stop_both)
             thread = dialer_worker.start_thread()
+            results_thread = results_worker.start_thread()
         uvicorn.run(create_app(settings, db=db, clock=clock), host=bind_host, port=bind_port,
                     log_level=settings.log_level)
     finally:
         if dialer_worker is not None:
             dialer_worker.stop()
+        if results_worker is not None:
+            results_worker.stop()
         if thread is not None:
             thread.join(timeout=DIALER_STOP_TIMEOUT_S)
+        if results_thread is not None:
+            results_thread.join(timeout=DIALER_STOP_TIMEOUT_S)
         if journal is not None and (thread is None or not thread.is_alive()):
             journal.close()
         db.dispose()

@@ -44,6 +44,7 @@ from ringwise.dialer.engine import Dialer
 from ringwise.dialer.sql_store import SqlDialerStore
 from ringwise.dialer.worker import DialerWorker
 from ringwise.errors import RingwiseError
+from ringwise.results.runtime import make_results_worker
 from ringwise.telephony.journal import JournaledCarrier
 
 try:
@@ -56,6 +57,7 @@ log = logging.getLogger("ringwise.worker")
 DEFAULT_JOURNAL_NAME: Final = "ringwise-carrier.jsonl"
 DEFAULT_LEASE_SECONDS: Final = 60.0
 DEFAULT_POLL_INTERVAL: Final = 0.5
+RESULTS_STOP_TIMEOUT_S: Final = 30.0  # an analysis in flight may take a while
 MAX_WORKER_ID: Final = 64  # the width of workers.id and calls.lease_owner
 LOG_FORMAT: Final = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -343,7 +345,16 @@ def worker(
         _stop_on_signals(dialer_worker)
         log.info("worker %s: database %s, carrier journal %s (seed %d), clock %s, lease %g s",
                  name, safe_url(url), path, seed, describe_clock(clock), lease_seconds)
-        dialer_worker.run()
+        # Analysis, webhooks and reports run beside the dialer, in their own thread: a slow
+        # LLM or a dead receiver never delays a dial.
+        results_worker = make_results_worker(db, clock, settings, worker_id=name,
+                                             poll_interval=poll_interval)
+        results_thread = results_worker.start_thread()
+        try:
+            dialer_worker.run()
+        finally:
+            results_worker.stop()
+            results_thread.join(timeout=RESULTS_STOP_TIMEOUT_S)
     except KeyboardInterrupt:  # pragma: no cover - only before the handlers are installed
         raise fail("interrupted") from None
     finally:
