@@ -28,7 +28,7 @@ def test_upgrade_keeps_old_calls_and_round_trips(db_url: str) -> None:
                 "created_at, updated_at) VALUES (:id, :ws, :c, 1, 'ended', '+12125550100', "
                 ":now, :now)"), {"id": CALL, "ws": WS, "c": CAMPAIGN, "now": stamp})
         assert not RESULTS_TABLES & set(inspect(db.engine).get_table_names())
-        upgrade(db_url)
+        upgrade(db_url, "0004")
         assert current_revision(db_url) == "0004"
         assert RESULTS_TABLES <= set(inspect(db.engine).get_table_names())
         with db.engine.connect() as conn:
@@ -49,7 +49,7 @@ def test_upgrade_keeps_old_calls_and_round_trips(db_url: str) -> None:
         assert not RESULTS_TABLES & set(inspect(db.engine).get_table_names())
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM calls")).scalar() == 1
-        upgrade(db_url)
+        upgrade(db_url, "0004")
         assert current_revision(db_url) == "0004"
     finally:
         db.dispose()

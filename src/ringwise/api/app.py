@@ -10,6 +10,7 @@ from ringwise import __version__
 from ringwise.api.errors import install_error_handlers
 from ringwise.api.state import AppState
 from ringwise.clock import Clock, SystemClock
+from ringwise.compat import SYSTEMS
 from ringwise.db.engine import Database
 from ringwise.settings import Settings
 
@@ -62,6 +63,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
     for name in ROUTER_MODULES:
         module = import_module(f"ringwise.api.routers.{name}")
         app.include_router(module.router)
+    for name in SYSTEMS:  # the drop-in compatible endpoints
+        app.include_router(import_module(f"ringwise.compat.{name}").router)
 
     @app.get("/healthz", tags=["meta"], summary="Liveness and database check")
     def healthz() -> dict[str, str]:

@@ -65,6 +65,8 @@ class Workspace(Base):
     # scheduled reports. Only the keys the workspace set; defaults are filled in on reading.
     results: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc, nullable=True)
     email: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc, nullable=True)
+    # Defaults the /compat dialects use where a foreign API is silent (docs/compat.md).
+    compat: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc, nullable=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -633,4 +635,23 @@ class ReportDelivery(Base):
     rows: Mapped[int] = mapped_column(Integer, default=0)
     recipients: Mapped[list[str]] = mapped_column(JSONDoc)
     error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+# --- compatible endpoints (migration 0005) ----------------------------------------------------
+
+class CompatId(Base):
+    """The integer id a foreign API (Kayse) shows for a native object: ``id`` is that
+    integer, allocated once per (system, kind, native id)."""
+
+    __tablename__ = "compat_ids"
+    __table_args__ = (UniqueConstraint("system", "kind", "native_id"),
+                      Index("ix_compat_ids_workspace", "workspace_id", "system", "kind"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("workspaces.id", ondelete="CASCADE"))
+    system: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(32))  # campaign | contact_list | assistant | ...
+    native_id: Mapped[str] = mapped_column(ID)
     created_at: Mapped[datetime]

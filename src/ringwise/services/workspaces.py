@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 
 from ringwise.api.schemas.results_settings import merged_secret
 from ringwise.core.api_keys import DISPLAY_PREFIX_LEN, generate_key, hash_key, looks_like_key
-from ringwise.db.models import ApiKey, Workspace
+from ringwise.db.models import ApiKey, Assistant, PhoneNumber, Workspace
 from ringwise.errors import AuthenticationFailed, InvalidInput, NotFound
 from ringwise.ids import new_id
 from ringwise.services import compliance_settings
+from ringwise.services.lookup import get_owned
 
 if TYPE_CHECKING:
     from ringwise.api.schemas.settings import WorkspaceSettingsUpdate
@@ -126,7 +127,8 @@ def update_settings(ctx: Ctx, body: WorkspaceSettingsUpdate) -> Workspace:
     back to its default, and ``"compliance": null`` restores every compliance default."""
     workspace = ctx.workspace
     for name, value in body.model_dump(exclude_unset=True,
-                                       exclude={"compliance", "results", "email"}).items():
+                                       exclude={"compliance", "results", "email",
+                                                "compat"}).items():
         if value is None and name != "business_hours":
             continue
         setattr(workspace, name, value)
@@ -146,6 +148,14 @@ def update_settings(ctx: Ctx, body: WorkspaceSettingsUpdate) -> Workspace:
     if "email" in body.model_fields_set:
         workspace.email = (None if body.email is None else merged_secret(
             body.email.model_dump(mode="json"), workspace.email, "password"))
+    if "compat" in body.model_fields_set:
+        compat = body.compat
+        if compat is not None:
+            if compat.assistant_id is not None:
+                get_owned(ctx, Assistant, compat.assistant_id, "compat.assistant_id")
+            for index, number_id in enumerate(compat.phone_number_ids):
+                get_owned(ctx, PhoneNumber, number_id, f"compat.phone_number_ids[{index}]")
+        workspace.compat = None if compat is None else compat.model_dump(mode="json")
     workspace.updated_at = ctx.now
     ctx.session.flush()
     return workspace

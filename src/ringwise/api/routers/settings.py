@@ -26,7 +26,7 @@ def _out(workspace: Workspace) -> WorkspaceSettings:
         "concurrency_rate", "campaigns_enabled")}
     return WorkspaceSettings.model_validate({
         **data, "compliance": compliance, "results": results_out(workspace.results),
-        "email": email_out(workspace.email)})
+        "email": email_out(workspace.email), "compat": workspace.compat or {}})
 
 
 @router.get("", response_model=WorkspaceSettings, summary="Get workspace settings")

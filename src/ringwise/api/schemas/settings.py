@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ringwise.api.schemas.campaigns import WEEKDAYS, Weekday
 from ringwise.api.schemas.common import Out, Strict
+from ringwise.api.schemas.compat_settings import CompatDefaults, CompatDefaultsUpdate
 from ringwise.api.schemas.results_settings import (
     EmailSettingsOut,
     EmailSettingsUpdate,
@@ -164,6 +165,8 @@ class WorkspaceSettings(Out):
     results: ResultsSettingsOut = Field(description="Analyzer and call pricing")
     email: EmailSettingsOut | None = Field(default=None,
                                            description="SMTP server of scheduled reports")
+    compat: CompatDefaults = Field(default_factory=CompatDefaults,
+                                   description="Defaults of the /compat endpoints")
 
 
 class WorkspaceSettingsUpdate(Strict):
@@ -185,6 +188,8 @@ class WorkspaceSettingsUpdate(Strict):
                                   "defaults (offline analyzer)")
     email: EmailSettingsUpdate | None = Field(
         default=None, description="Replaces the SMTP settings; null removes them")
+    compat: CompatDefaultsUpdate | None = Field(
+        default=None, description="Replaces the /compat defaults; null removes them")
 
     @field_validator("timezone")
     @classmethod

@@ -1,0 +1,7 @@
+"""/compat/kayse (being built; docs/compat.md)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/compat/kayse", tags=["compat: kayse"])
