@@ -56,12 +56,6 @@ class ResultsWorker:
             return 0.0
         return self._wait()
 
-    def drain(self, max_steps: int = 1_000) -> None:
-        """Run until no runner has due work (tests, and the demo's end)."""
-        for _ in range(max_steps):
-            if sum(runner.run_due(BATCH) for runner in self.runners) == 0:
-                return
-
     def _wait(self) -> float:
         now = self.clock.now()
         upcoming = [due for due in (r.next_due() for r in self.runners) if due is not None]
