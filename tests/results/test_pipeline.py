@@ -123,10 +123,31 @@ def test_every_answered_call_gets_its_record_and_analysis(
     # of the float sum may round either way.
     assert body["average_sentiment_score"] == pytest.approx(
         sum(sentiments) / len(sentiments), abs=0.0005 + 1e-9)
+    # The call record through the API: timeline, analysis, the settings it was placed with.
+    call = answered[0]
+    record = client.get(f"/v1/calls/{call.id}").json()
+    assert [t["status"] for t in record["timeline"]] == ["dialing", "ringing", "in-progress",
+                                                         "ended"]
+    assert record["analysis_status"] == "done" and record["analysis"] == call.analysis
+    assert record["cost"] == call.cost and record["transcript"] == call.transcript
+    settings = client.get(f"/v1/calls/{call.id}/settings").json()
+    assert settings["id"] == call.settings_id and settings["campaign_id"] == campaign_id
+    assert settings["campaign"]["analysis"]["tags"][1]["name"] == "Call back"
+    assert client.get(f"/v1/calls/{calls[0].id}/settings").status_code == 200
     # The campaign list carries the same summary.
     row = next(c for c in client.get("/v1/campaigns").json()["data"] if c["id"] == campaign_id)
     assert row["stats"]["total_calls"] == len(calls)
     assert row["stats"]["connected_calls"] == len(answered)
+
+
+def test_another_workspace_cannot_read_a_calls_settings(
+        client: TestClient, other_client: TestClient, db: Database, clock: ManualClock) -> None:
+    _campaign(client, PHONES[:1])
+    _run(db, clock, SimulatedCarrier(MIXED, seed=1), hours=1)
+    with db.reading() as session:
+        call_id = session.scalars(select(Call.id)).first()
+    assert client.get(f"/v1/calls/{call_id}/settings").status_code == 200
+    assert other_client.get(f"/v1/calls/{call_id}/settings").status_code == 404
 
 
 def test_a_failing_analyzer_is_retried_then_gives_up(

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from ringwise.db.models import Call, Campaign
+from ringwise.db.models import Call, CallSettings, Campaign
 from ringwise.errors import InvalidInput, NotFound
 from ringwise.services.context import Ctx
 from ringwise.services.lookup import get_owned
@@ -18,6 +18,16 @@ def get_call(ctx: Ctx, call_id: str) -> Call:
     if "\x00" in call_id:  # PostgreSQL cannot even compare such text: no such call
         raise NotFound(f"call {call_id!r} not found")
     return get_owned(ctx, Call, call_id)
+
+
+def call_settings(ctx: Ctx, call_id: str) -> CallSettings:
+    """The settings snapshot of the workspace's call; NotFound when it has none (a call
+    placed before snapshots existed)."""
+    call = get_call(ctx, call_id)
+    snapshot = ctx.session.get(CallSettings, call.settings_id) if call.settings_id else None
+    if snapshot is None:
+        raise NotFound(f"call {call_id!r} has no settings snapshot", field="call_id")
+    return snapshot
 
 
 def list_calls(ctx: Ctx, *, limit: int = 50, cursor: str | None = None,

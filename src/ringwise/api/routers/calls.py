@@ -8,7 +8,7 @@ from fastapi import Depends, Query
 
 from ringwise.api.routers.base import workspace_router
 from ringwise.api.routing import get_ctx
-from ringwise.api.schemas.calls import CallOut, CallOutcome, CallStatus
+from ringwise.api.schemas.calls import CallOut, CallOutcome, CallSettingsOut, CallStatus
 from ringwise.api.schemas.common import ListResponse
 from ringwise.services import calls
 from ringwise.services.context import Ctx
@@ -40,3 +40,9 @@ def list_calls(
 @router.get("/{call_id}", response_model=CallOut, summary="Get a call")
 def get_call(call_id: str, ctx: Ctx = Depends(get_ctx)) -> CallOut:
     return CallOut.model_validate(calls.get_call(ctx, call_id))
+
+
+@router.get("/{call_id}/settings", response_model=CallSettingsOut,
+            summary="The campaign and assistant settings a call was placed with")
+def get_call_settings(call_id: str, ctx: Ctx = Depends(get_ctx)) -> CallSettingsOut:
+    return CallSettingsOut.model_validate(calls.call_settings(ctx, call_id))
