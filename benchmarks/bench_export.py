@@ -23,15 +23,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import random
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -39,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from common import scratch_database  # noqa: E402
+from common import scratch_database, write_results  # noqa: E402
 from sqlalchemy import Table  # noqa: E402
 
 from ringwise.db.engine import Database  # noqa: E402
@@ -334,13 +332,7 @@ def main() -> None:
         child(args.url, args.workspace, args.campaign, args.format, args.tracemalloc)
         return
     engines = ("sqlite", "postgres") if args.db == "both" else (args.db,)
-    results = {"when": datetime.now(UTC).isoformat(timespec="seconds"),
-               "python": platform.python_version(), "cpus": os.cpu_count(),
-               "machine": platform.platform(),
-               "engines": [bench(engine, args.calls, args.tracemalloc) for engine in engines]}
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {args.json}")
+    write_results(args.json, [bench(engine, args.calls, args.tracemalloc) for engine in engines])
 
 
 if __name__ == "__main__":

@@ -30,9 +30,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import json
-import os
-import platform
 import random
 import sys
 import time
@@ -47,7 +44,7 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import httpx  # noqa: E402
-from common import scratch_database  # noqa: E402
+from common import scratch_database, write_results  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import func, select, update  # noqa: E402
 
@@ -261,13 +258,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=RESULTS, help="where to write results")
     args = parser.parse_args()
     engines = ("sqlite", "postgres") if args.db == "both" else (args.db,)
-    results = {"when": datetime.now(UTC).isoformat(timespec="seconds"),
-               "python": platform.python_version(), "cpus": os.cpu_count(),
-               "machine": platform.platform(),
-               "engines": [bench(engine, args.calls, args.reads) for engine in engines]}
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {args.json}")
+    write_results(args.json, [bench(engine, args.calls, args.reads) for engine in engines])
 
 
 if __name__ == "__main__":

@@ -1,12 +1,18 @@
-"""What the benchmark scripts share: a throwaway database on either engine."""
+"""What the benchmark scripts share: a throwaway database on either engine, and the JSON
+file of results."""
 
 from __future__ import annotations
 
+import json
 import os
+import platform
 import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -29,3 +35,13 @@ def scratch_database(engine: str, label: str) -> Iterator[str]:
     finally:
         with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def write_results(path: Path, engines: list[Any]) -> None:
+    """Write per-engine results with the machine they were measured on."""
+    results = {"when": datetime.now(UTC).isoformat(timespec="seconds"),
+               "python": platform.python_version(), "cpus": os.cpu_count(),
+               "machine": platform.platform(), "engines": engines}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {path}")
