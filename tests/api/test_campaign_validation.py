@@ -230,3 +230,15 @@ def test_names_templates_and_unknown_fields(client: TestClient) -> None:
         "contacts[0].assistant_overrides.model"
     assert field_of(client, analysis={"tags": [{"name": "A"}, {"name": "a"}]}) == \
         "analysis.tags[1].name"
+
+
+def test_start_instants_at_the_ends_of_the_calendar_are_refused(client: TestClient) -> None:
+    """Year 1 at a positive offset is before datetime.min in UTC; a naive year-1 start has no
+    instant in eastern zones: a 422 naming the field, never a 500."""
+    for schedule, field in (({"end_at": "0001-01-01T00:00:00+01:00"}, "schedule.end_at"),
+                            ({"local_start_at": "0001-01-01T00:00"}, "schedule.local_start_at"),
+                            ({"local_start_at": "9999-12-31T23:00"},
+                             "schedule.local_start_at")):
+        response = client.post("/v1/campaigns", json={"name": "Edge", "schedule": schedule,
+                                                       "auto_start": True})
+        assert error_of(response)["field"] == field, response.text

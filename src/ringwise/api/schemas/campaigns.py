@@ -393,6 +393,8 @@ class Schedule(Strict):
         if parsed.tzinfo is not None:
             raise ValueError("local_start_at is wall-clock time in each contact's zone; give "
                              "it without an offset, or use start_at for an absolute instant")
+        if not 1 < parsed.year < 9999:  # a wall time in any zone must still be a datetime
+            raise ValueError("local_start_at must be between the years 2 and 9998")
         return parsed.isoformat(timespec="minutes" if parsed.second == 0 else "seconds")
 
     @field_validator("days", mode="before")
