@@ -528,3 +528,19 @@ def test_deleting_a_contact_keeps_campaign_counters_true(client: TestClient) -> 
     assert (counts["contacts_total"], counts["contacts_pending"]) == (1, 1)
     rows = client.get(f"/v1/campaigns/{body['id']}/contacts").json()["data"]
     assert [r["contact_id"] for r in rows] == [b]
+
+
+def test_an_inline_contact_keeps_its_data_when_also_in_a_listed_list(client: TestClient) -> None:
+    """The same person in a contact list and inline: one campaign contact, with the inline
+    entry's metadata and assistant overrides."""
+    contact_ids = make_contacts(client, ["+12125550177"])
+    listed = client.post("/v1/contact-lists", json={"name": "L"}).json()
+    assert client.post(f"/v1/contact-lists/{listed['id']}/contacts",
+                       json={"contact_ids": contact_ids}).status_code == 200
+    campaign = create(client, contact_list_ids=[listed["id"]], contacts=[
+        {"phone": "+12125550177", "campaign_metadata": {"deal": "A-1"},
+         "assistant_overrides": {"first_message": "Hi again"}}])
+    rows = client.get(f"/v1/campaigns/{campaign['id']}/contacts").json()["data"]
+    assert len(rows) == 1
+    assert rows[0]["metadata"] == {"deal": "A-1"}
+    assert rows[0]["assistant_overrides"]["first_message"] == "Hi again"

@@ -302,13 +302,13 @@ def _gather(ctx: Ctx, sources: ContactSources, caller_id: CallerId | None, *,
                 raise InvalidInput(f"{source}: the same contact is already in {first.source}, "
                                    "called from another number", field=source)
             gathered.duplicates += 1
+            if row is not None and first.assistant_overrides is None \
+                    and first.metadata is None:
+                _apply_row(first, row)  # an inline entry's own data beats a list membership
             return
         entry = _Entry(contact_id, source, number_id)
         if row is not None:
-            if row.assistant_overrides is not None:
-                entry.assistant_overrides = row.assistant_overrides.model_dump(
-                    mode="json", exclude_none=True)
-            entry.metadata = row.campaign_metadata
+            _apply_row(entry, row)
         gathered.entries[contact_id] = entry
 
     cursor = 0
@@ -324,6 +324,15 @@ def _gather(ctx: Ctx, sources: ContactSources, caller_id: CallerId | None, *,
             assert upserted_id is not None  # rejected rows raised above
             take(upserted_id, f"{prefix}contacts[{index}]", number_id, row)
     return gathered
+
+
+def _apply_row(entry: _Entry, row: CampaignContactInput) -> None:
+    """An inline contact's per-campaign data (assistant overrides, metadata) on its entry."""
+    if row.assistant_overrides is not None:
+        entry.assistant_overrides = row.assistant_overrides.model_dump(mode="json",
+                                                                       exclude_none=True)
+    if row.campaign_metadata is not None:
+        entry.metadata = row.campaign_metadata
 
 
 def _list_members(ctx: Ctx, list_ids: Sequence[str],
