@@ -20,6 +20,7 @@ from ringwise.db.models import Call
 from ringwise.dialer.driver import drive
 from ringwise.dialer.engine import Dialer
 from ringwise.dialer.sql_store import SqlDialerStore
+from ringwise.telephony.callee import CalleeModel
 from ringwise.telephony.simulated import CarrierModel, Duration, SimulatedCarrier
 from tests.api.test_campaigns import make_assistant, make_number
 
@@ -227,8 +228,6 @@ def test_calls_not_placed_by_latest_at_are_dropped(api: TestClient, db: Database
     assert done["callsCounterScheduled"] == 0
 
 
-@pytest.mark.xfail(strict=True, reason="the dialer does not enforce "
-                                       "schedule.retry_window_minutes yet (native gap)")
 def test_a_call_waiting_over_an_hour_for_capacity_is_dropped(
         api: TestClient, db: Database, clock: ManualClock) -> None:
     settings = api.patch("/v1/settings", json={"concurrency_limit": 1,
@@ -237,9 +236,27 @@ def test_a_call_waiting_over_an_hour_for_capacity_is_dropped(
     campaign = created(api, {"name": "One line", "assistantId": make_assistant(api),
                              "phoneNumberId": make_number(api, "+12125550123"),
                              "customers": customers(*NY[:2])})
-    long_talk = _model("answer", talk_time=Duration.fixed(90 * 60))
+    # Every callee interested: the talk time is never shortened by a quick refusal.
+    interested = CalleeModel.from_dict({"weights": {"interested": 1, "not-interested": 0,
+                                                    "call-back": 0, "opt-out": 0}})
+    long_talk = _model("answer", talk_time=Duration.fixed(90 * 60), callee=interested)
     run(db, clock, long_talk, hours=6)
     assert len(calls_of(db, campaign["id"])) == 1  # the second waited > 1 h: dropped
+    customer = api.get(f"/v1/campaigns/{campaign['id']}/contacts").json()["data"]
+    assert sorted(c["outcome"] for c in customer) == ["answered", "expired"]
+
+
+def test_a_call_freed_within_the_hour_is_placed(
+        api: TestClient, db: Database, clock: ManualClock) -> None:
+    settings = api.patch("/v1/settings", json={"concurrency_limit": 1,
+                                               "concurrency_rate": 100})
+    assert settings.status_code == 200, settings.text
+    campaign = created(api, {"name": "One line", "assistantId": make_assistant(api),
+                             "phoneNumberId": make_number(api, "+12125550123"),
+                             "customers": customers(*NY[:2])})
+    short_talk = _model("answer", talk_time=Duration.fixed(10 * 60))
+    run(db, clock, short_talk, hours=6)
+    assert len(calls_of(db, campaign["id"])) == 2
 
 
 def test_compat_default_assistant_when_none_is_named(api: TestClient) -> None:

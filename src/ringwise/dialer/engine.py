@@ -475,6 +475,11 @@ class Dialer:
             for target in due.get(view.id, ()):
                 if left == 0:
                     break
+                if plan.retry_window is not None and target.due_at is not None \
+                        and at - target.due_at > plan.retry_window:
+                    # Waited longer than the campaign allows for a free line: dropped.
+                    schedule.append(Closed(target.id, "expired", "expired-before-dialing"))
+                    continue
                 zones = target.zones or plan.zones_of(target)
                 floor = plan.floor_of(target)
                 if target.window_end is None or target.window_end <= at \

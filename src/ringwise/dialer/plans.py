@@ -83,6 +83,8 @@ class CampaignPlan:
     profile: Profile = DEFAULT_PROFILE  # the workspace's compliance settings
     returning_opening: str | None = None  # for a contact reached before (memory settings)
     summaries_limit: int = 0  # how many earlier call summaries the agent gets
+    # A due contact not dialed within this long (no free line) is dropped, not kept waiting.
+    retry_window: timedelta | None = None
     floored: dict[int, tuple[LegalFloor, CallingRules]] = field(
         default_factory=dict, compare=False, repr=False)
 
@@ -190,6 +192,8 @@ def compile_plan(view: CampaignView, workspace: WorkspaceView) -> CampaignPlan:
         else telemarketing_opening(returning, workspace.name) if view.telemarketing
         else returning,
         summaries_limit=summaries,
+        retry_window=(timedelta(minutes=int(view.schedule["retry_window_minutes"]))
+                      if view.schedule.get("retry_window_minutes") else None),
         voicemail_message=message,
         machine_detection=bool(voicemail.get("detection_enabled", True)),
         machine_detection_timeout_s=int(voicemail.get("detection_timeout_seconds") or 30),
