@@ -1,4 +1,4 @@
-"""/compat/vapi: Vapi's campaign API on native campaigns (docs/compat.md, vapi section).
+"""/compat/vapi: Vapi's campaign API on native campaigns (docs/compat.md).
 
 The page (shared/seeds/004) has no literal examples; its request shapes are the combinations it
 describes (assistantId / workflowId / squadId, phoneNumberId + customers or dialPlan,

@@ -1,6 +1,6 @@
 """/compat/kathan: Kathan's ``POST /campaign``, translated onto native campaigns.
 
-A Kathan client changes only its base URL and key (docs/compat.md, kathan section). The request becomes a
+A Kathan client changes only its base URL and key (docs/compat.md). The request becomes a
 native ``CampaignCreate`` run through ``services.campaigns.create_campaign``, so the campaign
 shows in ``/v1/campaigns`` and runs on the native dialer. Kathan is a FastAPI application, so
 errors have that framework's shapes: ``{"detail": [...]}`` (422) for invalid input, ``{"detail":

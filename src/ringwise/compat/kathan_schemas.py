@@ -1,4 +1,4 @@
-"""Request and response shapes of Kathan's ``POST /campaign`` (docs/compat.md, kathan section).
+"""Request and response shapes of Kathan's ``POST /campaign`` (docs/compat.md).
 
 The page is generated from a FastAPI / pydantic application ("Successful Response",
 ``Retry Policy · object``, ``RecipientPayload``), so these are plain pydantic models with that

@@ -1,5 +1,5 @@
 """/compat/kayse: Kayse AI's campaigns API (shared/seeds/002_225ed1004cde9c63.txt) translated
-onto native campaigns, contact lists and assistants. docs/compat.md, kayse section maps every field.
+onto native campaigns, contact lists and assistants. docs/compat.md maps every field.
 
 Kayse shows integer ids: campaigns and case lists (native contact lists) get theirs from
 ``ringwise.compat.ids``. A campaign is created and started in one transaction (Kayse has no

@@ -1,6 +1,6 @@
 """/compat/kejue: Kejue's ``POST /api/v1/campaigns``, translated onto native campaigns.
 
-A Kejue client changes only its base URL and key (docs/compat.md, kejue section). The request becomes a
+A Kejue client changes only its base URL and key (docs/compat.md). The request becomes a
 native ``CampaignCreate`` run through ``services.campaigns.create_campaign``, so the campaign
 shows in ``/v1/campaigns`` and runs on the native dialer. Errors have the shapes of the FastAPI
 application the page documents: ``{"detail": [...]}`` (422) for invalid input, ``{"detail":

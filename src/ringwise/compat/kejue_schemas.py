@@ -1,4 +1,4 @@
-"""Request and response shapes of Kejue's ``POST /api/v1/campaigns`` (docs/compat.md, kejue section).
+"""Request and response shapes of Kejue's ``POST /api/v1/campaigns`` (docs/compat.md).
 
 The page is generated from a FastAPI / pydantic application (``CallSettingsInput``,
 "Successful Response"), so these are plain pydantic models with that framework's defaults:

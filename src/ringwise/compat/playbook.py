@@ -1,5 +1,5 @@
 """/compat/playbook: the playbook-based campaign API (shared/seeds/003_2f2bb110975fc459.txt)
-translated onto native campaigns. docs/compat.md, playbook section maps every field.
+translated onto native campaigns. docs/compat.md maps every field.
 
 ``POST /campaign`` becomes one native campaign created and started in one transaction (the
 page has no start call); ``POST /call`` becomes a one-contact native campaign started at once

@@ -1,5 +1,5 @@
 """/compat/vapi: Vapi's campaign API (``POST /campaign``, ``GET /campaign/{id}``,
-``GET /campaign``) on native campaigns (docs/compat.md, vapi section).
+``GET /campaign``) on native campaigns (docs/compat.md).
 
 A Vapi campaign launches when it is created (Vapi has no drafts), so a create is the native
 create with ``auto_start``; everything else is the native services. Errors are Vapi's
@@ -226,7 +226,7 @@ def _assistant(ctx: Ctx, body: VapiCampaignCreate) -> Assistant:
 
 
 def native_body(body: VapiCampaignCreate, assistant_id: str) -> dict[str, Any]:
-    """The native create body (docs/compat.md, vapi section has the field table)."""
+    """The native create body (docs/compat.md has the field table)."""
     schedule: dict[str, Any] = {"retry_window_minutes": 60}  # "retried for up to one hour"
     if body.schedule_plan is not None:
         schedule["start_at"] = body.schedule_plan.earliest_at.isoformat()

@@ -1,4 +1,4 @@
-"""Request and response shapes of /compat/vapi (docs/compat.md, vapi section): Vapi's camelCase
+"""Request and response shapes of /compat/vapi (docs/compat.md): Vapi's camelCase
 ``POST /campaign`` body and ``Campaign`` object, validated here; the cross-field rules the page
 states (one of assistantId / workflowId / squadId, phoneNumberId xor dialPlan, customers
 without dialPlan) are model validators naming the Vapi field."""
