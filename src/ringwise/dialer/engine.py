@@ -287,9 +287,12 @@ class Dialer:
             sid = call_events[-1].provider_call_id
             if state == view.state and sid == view.provider_call_id:
                 continue
-            changes.append(self._change(view, state, sid))
             if state.is_ended and not view.state.is_ended:
+                changes.append(self._change(view, state, sid) if self.conversations
+                               else CallChange(call_id, state, sid))
                 ends.append(self._attempt_end(view, state, at))
+            else:
+                changes.append(CallChange(call_id, state, sid))
         if changes:
             self.store.save_calls(changes, ends, at)
         return len(events), len(ends)
@@ -592,8 +595,9 @@ class Dialer:
         call_id = call_id_for(target.id, attempt)
         # Memory across calls: a contact reached before is greeted as a returning one, and
         # the agent gets the summaries of its last calls.
-        reached = bool(target.conversations or target.summaries)
-        opening = plan.returning_opening if reached and plan.returning_opening else plan.opening
+        opening = plan.opening
+        if plan.returning_opening is not None and (target.conversations or target.summaries):
+            opening = plan.returning_opening
         request = DialRequest(
             call_id=call_id, from_number=number.e164, to_number=target.phone,
             callee_zones=zones, placed_at=at, machine_detection=plan.machine_detection,
@@ -601,7 +605,8 @@ class Dialer:
             opening_message=opening,
             voicemail_message=with_callback(plan.voicemail_message, number.e164),
             context=target.variables,
-            previous_summaries=target.summaries[:plan.summaries_limit])
+            previous_summaries=(target.summaries[:plan.summaries_limit] if target.summaries
+                                else ()))
         return NewCall(target.id, plan.id, target.contact_id, attempt, number.id,
                        number.provider, request, plan.view.assistant_id,
                        target.address_state, target.address_country)

@@ -275,24 +275,33 @@ class SqlDialerStore:
     def _snapshots(self, session: Session, campaigns: Sequence[Campaign],
                    calls: Sequence[NewCall], at: datetime) -> dict[str, str]:
         """The settings snapshot of each campaign dialing in this claim (its id per campaign
-        id), written once per campaign version."""
+        id), written once per campaign version: one read of the assistants and one insert
+        for all the campaigns new to this process."""
         dialing = {c.campaign_id for c in calls}
         ids: dict[str, str] = {}
+        new: list[Campaign] = []
         for campaign in campaigns:
             if campaign.id not in dialing:
                 continue
             version = f"{campaign.id}@{campaign.updated_at.isoformat()}"
-            snapshot_id = uuid5_text(_SNAPSHOT_IDS, version)
-            ids[campaign.id] = snapshot_id
-            if snapshot_id in self._snapshots_saved:
-                continue
-            assistant = (session.get(Assistant, campaign.assistant_id)
-                         if campaign.assistant_id else None)
-            stmt = (postgresql.insert if self._pg else sqlite.insert)(SNAPSHOTS).values(
-                id=snapshot_id, workspace_id=campaign.workspace_id, campaign_id=campaign.id,
-                captured_at=at, campaign=settings_snapshot(campaign),
-                assistant=None if assistant is None else assistant_snapshot(assistant))
-            session.execute(stmt.on_conflict_do_nothing(index_elements=["id"]))
+            ids[campaign.id] = uuid5_text(_SNAPSHOT_IDS, version)
+            if ids[campaign.id] not in self._snapshots_saved:
+                new.append(campaign)
+        if not new:
+            return ids
+        wanted = {c.assistant_id for c in new if c.assistant_id}
+        assistants = {a.id: a for a in session.scalars(
+            select(Assistant).where(Assistant.id.in_(wanted)))} if wanted else {}
+        rows = []
+        for campaign in new:
+            assistant = assistants.get(campaign.assistant_id or "")
+            rows.append({"id": ids[campaign.id], "workspace_id": campaign.workspace_id,
+                         "campaign_id": campaign.id, "captured_at": at,
+                         "campaign": settings_snapshot(campaign),
+                         "assistant": None if assistant is None
+                         else assistant_snapshot(assistant)})
+        stmt = (postgresql.insert if self._pg else sqlite.insert)(SNAPSHOTS).values(rows)
+        session.execute(stmt.on_conflict_do_nothing(index_elements=["id"]))
         return ids
 
     def _due(self, session: Session, wanted: Mapping[str, int],
