@@ -148,14 +148,7 @@ def serve(
                           f"{worker_cli.describe_clock(clock)}; simulated carrier journal "
                           f"{path}", soft_wrap=True, highlight=False)
             results_worker = make_results_worker(db, clock, settings, worker_id=worker_id)
-
-            def stop_both() -> None:
-                dialer_worker_ = dialer_worker
-                if dialer_worker_ is not None:
-                    dialer_worker_.stop()
-                results_worker.stop()
-
-            _stop_on_signals(stop_both)
+            _stop_on_signals(dialer_worker.stop, results_worker.stop)
             thread = dialer_worker.start_thread()
             results_thread = results_worker.start_thread()
         uvicorn.run(create_app(settings, db=db, clock=clock), host=bind_host, port=bind_port,
@@ -174,12 +167,13 @@ def serve(
         db.dispose()
 
 
-def _stop_on_signals(stop: Callable[[], None]) -> None:
+def _stop_on_signals(*stops: Callable[[], None]) -> None:
     """Uvicorn handles SIGINT / SIGTERM while it serves, then raises them again once it has
     stopped: these handlers turn that into stopping the dialer after its current tick (and
     the clean shutdown in ``serve``), instead of killing the process mid-tick."""
     def handle(_signum: int, _frame: FrameType | None) -> None:
-        stop()
+        for stop in stops:
+            stop()
 
     signal.signal(signal.SIGTERM, handle)
     signal.signal(signal.SIGINT, handle)

@@ -38,14 +38,14 @@ def turns_of(stored: list[dict[str, Any]] | None) -> tuple[Turn, ...]:
 
 def settings_snapshot(campaign: Campaign) -> dict[str, Any]:
     snapshot = {name: getattr(campaign, name, None) for name in _CAMPAIGN_SETTINGS}
-    snapshot["version"] = _iso(campaign.updated_at)
+    snapshot["version"] = iso(campaign.updated_at)
     return snapshot
 
 
 def assistant_snapshot(assistant: Assistant) -> dict[str, Any]:
     snapshot = {name: getattr(assistant, name) for name in _ASSISTANT_SETTINGS}
     snapshot["id"] = assistant.id
-    snapshot["version"] = _iso(assistant.updated_at)
+    snapshot["version"] = iso(assistant.updated_at)
     return snapshot
 
 
@@ -55,10 +55,6 @@ def cost_per_minute(results: dict[str, Any] | None) -> float:
     return DEFAULT_COST_PER_MINUTE if value is None else float(value)
 
 
-def _iso(at: datetime | None) -> str | None:
-    return None if at is None else at.isoformat().replace("+00:00", "Z")
-
-
 def iso(at: datetime | None) -> str | None:
     """An instant as the API writes it (UTC, ``Z``)."""
-    return _iso(at)
+    return None if at is None else at.isoformat().replace("+00:00", "Z")
