@@ -157,7 +157,8 @@ def test_a_window_is_open_only_when_open_in_every_zone_of_the_contact() -> None:
 
 # --- end to end ------------------------------------------------------------------------------
 
-def _check_campaign(url: str, contacts: int) -> str:
+def _check_campaign(url: str, contacts: int, *,
+                    within: timedelta = timedelta(hours=20)) -> str:
     """The invariants of a finished demo campaign; returns its id."""
     db = Database(url)
     try:
@@ -190,7 +191,7 @@ def _check_campaign(url: str, contacts: int) -> str:
         if call.to_number[2:5] in pool_area_codes:
             assert call.from_number is not None and call.from_number[2:5] == call.to_number[2:5]
     assert campaign.started_at is not None and campaign.completed_at is not None
-    assert campaign.completed_at - campaign.started_at < timedelta(hours=20)
+    assert campaign.completed_at - campaign.started_at < within
     return campaign.id
 
 
@@ -265,7 +266,9 @@ def test_quickstart_can_be_replayed_on_the_same_database(tmp_path: Path) -> None
                                           "20", "--speed", "20000", "--database-url", url])
         assert result.exit_code == 0, result.output
         assert "Results: Policy renewals (completed)" in result.output
-        _check_campaign(url, 20)
+        # At 20,000x a loaded machine's slow walkthrough costs virtual hours: the campaign may
+        # start late and finish on the next calling day, which a holiday can push back.
+        _check_campaign(url, 20, within=timedelta(days=6))
         db = Database(url)
         try:
             with db.reading() as session:
