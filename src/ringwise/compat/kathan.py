@@ -23,10 +23,10 @@ from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader, HTTPBearer
 from pydantic import ValidationError
 
-from ringwise.api.errors import error_field
 from ringwise.api.routing import WorkspaceRoute, get_ctx, presented_key
 from ringwise.api.schemas.campaigns import CampaignCounts, CampaignCreate
 from ringwise.api.schemas.shared import SpeechSettings
+from ringwise.compat.common import Loc, dotted, fastapi_422, native_errors, split_path
 from ringwise.compat.kathan_schemas import (
     KathanCampaign,
     KathanCampaignCreate,
@@ -40,7 +40,6 @@ from ringwise.errors import AuthenticationFailed, InvalidInput, RingwiseError
 from ringwise.services import campaigns, contact_lists
 from ringwise.services.context import Ctx
 
-Loc = tuple[str | int, ...]
 _NOT_AUTHENTICATED = "Not authenticated"
 
 # Declared for the OpenAPI document (the two schemes of Kathan's page); the route class checks.
@@ -167,12 +166,6 @@ _FIELDS: tuple[tuple[str, Loc, bool], ...] = (
 _CONTACT = re.compile(r"contacts\[(\d+)\](?:\.(\w+))?(.*)")
 _RECIPIENT_FIELDS = {"phone": "phone_number", "campaign_metadata": "metadata",
                      "assistant_overrides": "assistant_overrides"}
-_PART = re.compile(r"\[(\d+)\]|\.?([^.\[]+)")
-
-
-def _split(path: str) -> Loc:
-    """'tags[0].name' -> ('tags', 0, 'name')."""
-    return tuple(int(index) if index else name for index, name in _PART.findall(path))
 
 
 def kathan_loc(path: str | None) -> Loc:
@@ -186,40 +179,22 @@ def kathan_loc(path: str | None) -> Loc:
             return ("recipients", int(index))
         # Inline contacts take the native contact fields too (e.g. a bad "phone" format is
         # reported on phone_number); others are not Kathan's and never reach here.
-        return ("recipients", int(index), _RECIPIENT_FIELDS.get(name, name), *_split(rest))
+        return ("recipients", int(index), _RECIPIENT_FIELDS.get(name, name), *split_path(rest))
     if path == "contacts":
         return ("recipients",)
     for prefix, loc, nested in _FIELDS:
         if path == prefix or path.startswith((prefix + ".", prefix + "[")):
-            return loc + _split(path[len(prefix):]) if nested else loc
-    return _split(path)
+            return loc + split_path(path[len(prefix):]) if nested else loc
+    return split_path(path)
 
-
-def _value_at(data: Any, loc: Loc) -> Any:
-    for part in loc:
-        try:
-            data = data[part]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return data
 
 
 def _invalid(errors: list[tuple[str | None, str, str]],
              body: KathanCampaignCreate) -> RequestValidationError:
     """A 422 in FastAPI's shape from native (field path, type, message) errors."""
-    raw = body.model_dump(mode="json")
-    detail: list[dict[str, Any]] = []
-    for path, kind, message in errors:
-        loc = kathan_loc(path)
-        if kind == "value_error" and not message.startswith("Value error, "):
-            message = f"Value error, {message}"  # pydantic's wording of a validator's error
-        detail.append({"type": kind, "loc": ("body", *loc), "msg": message,
-                       "input": _value_at(raw, loc)})
-    return RequestValidationError(detail)
+    return fastapi_422([(kathan_loc(path), kind, message) for path, kind, message in errors],
+                       body.model_dump(mode="json"))
 
-
-def _dotted(loc: Loc) -> str:
-    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
 
 
 def _translate(error: RingwiseError, body: KathanCampaignCreate) -> Exception:
@@ -230,7 +205,7 @@ def _translate(error: RingwiseError, body: KathanCampaignCreate) -> Exception:
     if isinstance(error, InvalidInput):
         return _invalid([(error.field, "value_error", message)], body)
     if error.field:
-        return type(error)(f"{_dotted(kathan_loc(error.field))}: {message}", field=error.field)
+        return type(error)(f"{dotted(kathan_loc(error.field))}: {message}", field=error.field)
     return error
 
 
@@ -291,8 +266,7 @@ def create_campaign(body: KathanCampaignCreate, ctx: Ctx = Depends(get_ctx)) -> 
     except ValidationError as exc:
         # Kathan's model checks what the page states; this catches the native rules on top
         # (lengths, templates, retry keys, assistant override keys, NUL characters ...).
-        raise _invalid([(error_field(dict(e)), e["type"], str(e["msg"]))
-                        for e in exc.errors()], body) from None
+        raise _invalid(native_errors(exc), body) from None
     try:
         campaign, _ = campaigns.create_campaign(ctx, native)
     except RingwiseError as exc:

@@ -16,10 +16,10 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request, Response, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.exc import IntegrityError
 
-from ringwise.api.errors import error_body, error_field, validation_response
+from ringwise.api.errors import error_body, validation_response
 from ringwise.api.routers.base import api_key_header, bearer
 from ringwise.api.routing import WorkspaceRoute, get_ctx
 from ringwise.api.schemas.campaigns import (
@@ -31,10 +31,11 @@ from ringwise.api.schemas.campaigns import (
 )
 from ringwise.api.schemas.common import ErrorResponse, Strict
 from ringwise.compat import ids
+from ringwise.compat.common import native_campaign
 from ringwise.core.hours import TimeSlot, check_slots
 from ringwise.db.engine import Database
 from ringwise.db.models import Campaign, ContactList
-from ringwise.errors import FieldError, InvalidInput, NotFound, RingwiseError
+from ringwise.errors import FieldError, NotFound, RingwiseError
 from ringwise.services import campaign_stats, campaigns, contact_lists
 from ringwise.services.context import Ctx
 from ringwise.services.pagination import MAX_LIMIT
@@ -280,13 +281,7 @@ def native_body(ctx: Ctx, body: KayseCampaignCreate) -> CampaignCreate:
         "metadata": {_META_KEY: {"case_list_id": body.case_list_id}},
         "auto_start": True,  # Kayse has no start call: the runs say when it dials
     }
-    try:
-        return CampaignCreate.model_validate(data)
-    except ValidationError as exc:
-        error = dict(exc.errors()[0])
-        path = error_field(error)
-        message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
-        raise InvalidInput(f"{path}: {message}" if path else message, field=path) from None
+    return native_campaign(data)
 
 
 def _allocate(db: Database, kind: str, workspace_id: str, native_ids: Sequence[str],

@@ -9,7 +9,6 @@ application the page documents: ``{"detail": [...]}`` (422) for invalid input, `
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -19,11 +18,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from ringwise.api.errors import error_field
 from ringwise.api.routers.base import api_key_header
 from ringwise.api.routing import WorkspaceRoute, get_ctx
 from ringwise.api.schemas.campaigns import CampaignCreate
 from ringwise.api.schemas.compat_settings import CompatDefaults
+from ringwise.compat.common import Loc, dotted, fastapi_422, native_errors, split_path
 from ringwise.compat.kejue_schemas import (
     WEEKDAY_NAMES,
     KejueCallSettings,
@@ -34,8 +33,6 @@ from ringwise.compat.kejue_schemas import (
 from ringwise.errors import AuthenticationFailed, Conflict, InvalidInput, RingwiseError
 from ringwise.services import campaigns
 from ringwise.services.context import Ctx
-
-Loc = tuple[str | int, ...]
 
 
 class KejueRoute(WorkspaceRoute):
@@ -144,12 +141,6 @@ _FIELDS: tuple[tuple[str, Loc], ...] = (
     ("analysis", ("call_settings",)),
     ("schedule", ("call_settings",)),
 )
-_PART = re.compile(r"\[(\d+)\]|\.?([^.\[]+)")
-
-
-def _split(path: str) -> Loc:
-    """'tags[0].name' -> ('tags', 0, 'name')."""
-    return tuple(int(index) if index else name for index, name in _PART.findall(path))
 
 
 def _kejue_loc(path: str | None, body: KejueCampaignCreate) -> Loc | None:
@@ -164,25 +155,12 @@ def _kejue_loc(path: str | None, body: KejueCampaignCreate) -> Loc | None:
         return (ref[0],) if ref else None
     for prefix, loc in _FIELDS:
         if path == prefix or path.startswith((prefix + ".", prefix + "[")):
-            rest = _split(path[len(prefix):])
+            rest = split_path(path[len(prefix):])
             # A Kejue field that is a scalar has no native sub-fields to point into.
             return loc + rest if loc[-1] in ("retry_schedule", "structured_data_schema",
                                              "tags", "allowed_days") else loc
-    return _split(path)
+    return split_path(path)
 
-
-def _dotted(loc: Loc) -> str:
-    """('contact_ids', 3) -> 'contact_ids[3]'."""
-    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
-
-
-def _value_at(data: Any, loc: Loc) -> Any:
-    for part in loc:
-        try:
-            data = data[part]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return data
 
 
 def _defaults_error(message: str) -> Conflict:
@@ -192,17 +170,13 @@ def _defaults_error(message: str) -> Conflict:
 
 def _invalid(errors: list[tuple[str | None, str, str]], body: KejueCampaignCreate) -> Exception:
     """A 422 in FastAPI's shape from native (field path, type, message) errors."""
-    raw = body.model_dump(mode="json")
-    detail: list[dict[str, Any]] = []
+    located: list[tuple[Loc, str, str]] = []
     for path, kind, message in errors:
         loc = _kejue_loc(path, body)
         if loc is None:
             return _defaults_error(f"{path}: {message}")
-        if kind == "value_error" and not message.startswith("Value error, "):
-            message = f"Value error, {message}"  # pydantic's wording of a validator's error
-        detail.append({"type": kind, "loc": ("body", *loc), "msg": message,
-                       "input": _value_at(raw, loc)})
-    return RequestValidationError(detail)
+        located.append((loc, kind, message))
+    return fastapi_422(located, body.model_dump(mode="json"))
 
 
 def _translate(error: RingwiseError, body: KejueCampaignCreate) -> Exception:
@@ -219,7 +193,7 @@ def _translate(error: RingwiseError, body: KejueCampaignCreate) -> Exception:
                                "PATCH /v1/settings compat)", field=error.field)
         return type(error)(f"{error.message} (workspace compat defaults)", field=error.field)
     if loc:
-        return type(error)(f"{_dotted(loc)}: {error.message}", field=error.field)
+        return type(error)(f"{dotted(loc)}: {error.message}", field=error.field)
     return error
 
 
@@ -244,8 +218,7 @@ def create_campaign(body: KejueCampaignCreate,
     except ValidationError as exc:
         # Kejue's own model checks what the page states; this catches the native rules on top
         # (NUL characters, for one), named by the Kejue field.
-        raise _invalid([(error_field(dict(e)), e["type"], str(e["msg"]))
-                        for e in exc.errors()], body) from None
+        raise _invalid(native_errors(exc), body) from None
     _check_startable(body, native)
     try:
         campaign, added = campaigns.create_campaign(ctx, native)

@@ -19,13 +19,13 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
 from sqlalchemy import select
 
 from ringwise.api.errors import error_field
 from ringwise.api.routers.base import api_key_header, bearer
 from ringwise.api.routing import WorkspaceRoute, get_ctx
 from ringwise.api.schemas.campaigns import CampaignCreate
+from ringwise.compat.common import native_campaign
 from ringwise.compat.playbook_schemas import (
     CALL_NOT_FOUND,
     PHONE_REQUIRED,
@@ -176,13 +176,7 @@ def native_body(ctx: Ctx, *, name: str, playbook_id: str, contacts: list[dict[st
         "contacts": contacts,
         "auto_start": True,
     }
-    try:
-        return CampaignCreate.model_validate(data)
-    except ValidationError as exc:
-        error = dict(exc.errors()[0])
-        path = error_field(error)
-        message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
-        raise InvalidInput(f"{path}: {message}" if path else message, field=path) from None
+    return native_campaign(data)
 
 
 def _launch_text(at: datetime) -> str:
