@@ -37,6 +37,7 @@ from sqlalchemy.sql.elements import BindParameter
 
 from ringwise.core.call_states import CallState
 from ringwise.core.compliance.dnc import candidate_patterns
+from ringwise.core.costs import talk_seconds
 from ringwise.db.engine import Database
 from ringwise.db.models import (
     AnalysisJob,
@@ -815,9 +816,7 @@ def _write_results(conn: Connection, ended: Sequence[tuple[CallChange, Any]],
     events: dict[str, list[tuple[outbox.EventType, Mapping[str, Any]]]] = defaultdict(list)
     for change, row in ended:
         state = change.state
-        talk = 0.0
-        if state.answered_at is not None and state.ended_at is not None:
-            talk = max(0.0, (state.ended_at - state.answered_at).total_seconds())
+        talk = talk_seconds(state)
         started = row.started_at or state.dialing_at or row.created_at
         if row.campaign_id is not None:
             stats.append(EndedCall(row.campaign_id, started, state.outcome or "failed", talk,
