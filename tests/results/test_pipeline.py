@@ -243,3 +243,29 @@ def test_memory_returning_greeting_and_last_summaries(
     assert first_request.previous_summaries == ()
     assert follow_up.opening_message == "Welcome back {{first_name}}!"
     assert follow_up.previous_summaries == (summary,)
+
+
+def test_the_opening_renders_custom_fields_and_campaign_metadata(
+        client: TestClient, db: Database, clock: ManualClock) -> None:
+    """``{{custom_fields.<key>}}`` and ``{{metadata.<key>}}`` reach the call: the contact's
+    metadata, overlaid by its metadata in this campaign."""
+    answered = CarrierModel(answer_rate=1.0, busy_rate=0.0, voicemail_rate=0.0,
+                            failure_rate=0.0, invalid_rate=0.0,
+                            answer_hour_multiplier=(1.0,) * 24)
+    campaign = create(
+        client, assistant_id=make_assistant(client),
+        caller_id={"mode": "fixed", "phone_number_ids": [make_number(client)]},
+        opening_message="Hi {{first_name}}, about case {{metadata.case}} ({{metadata.team}}) "
+                        "on your {{custom_fields.plan}} plan.",
+        contacts=[{"phone": PHONES[0], "first_name": "Ann", "custom_fields": {"plan": "Gold"},
+                   "metadata": {"case": "old", "team": "Renewals"},
+                   "campaign_metadata": {"case": "C-17"}}])
+    assert client.post(f"/v1/campaigns/{campaign['id']}/start").status_code == 200
+    carrier = Recording(answered, seed=3)
+    _run(db, clock, carrier, hours=1)
+    [request] = carrier.requests
+    assert request.opening_message is not None
+    with db.reading() as session:
+        transcript = session.scalars(select(Call)).one().transcript
+    assert transcript is not None
+    assert transcript[0]["text"] == "Hi Ann, about case C-17 (Renewals) on your Gold plan."

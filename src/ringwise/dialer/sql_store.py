@@ -155,7 +155,7 @@ class SqlDialerStore:
             rows = session.scalars(
                 select(PhoneNumber).where(PhoneNumber.workspace_id == workspace_id)
                 .order_by(PhoneNumber.number, PhoneNumber.id)).all()
-        return [_number_view(n) for n in rows]
+        return [number_view(n) for n in rows]
 
     def set_campaign_status(self, campaign_id: str, expect: str, status: str, at: datetime,
                             ended_reason: str | None = None) -> bool:
@@ -250,7 +250,7 @@ class SqlDialerStore:
                 at=at, workspace=workspace_view(workspace),
                 campaigns=tuple(campaign_view(c, k, f, v, r) for c, k, f, v, r in rows),
                 workspace_in_flight=int(in_flight),
-                numbers=tuple(_number_view(n) for n in numbers))
+                numbers=tuple(number_view(n) for n in numbers))
             wanted = decider.wanted(claim)
             due = self._due(session, {c: n for c, n in wanted.items() if n > 0}, at)
             due = _with_dial_facts(session, workspace_id, due, at)
@@ -446,10 +446,25 @@ def workspace_view(w: Workspace) -> WorkspaceView:
                          w.name, w.compliance, cost_per_minute(w.results))
 
 
-def _number_view(n: PhoneNumber) -> NumberView:
+def number_view(n: PhoneNumber) -> NumberView:
     starts = tuple(datetime.fromisoformat(s) for s in n.recent_starts or ())
     return NumberView(n.id, n.workspace_id, n.number, n.provider, n.country, n.region,
                       n.area_code, n.cps_limit, starts)
+
+
+def template_variables(row: RowMapping) -> dict[str, Any]:
+    """What a template may name: the contact's fields, ``custom_fields.<key>`` and
+    ``metadata.<key>``: the contact's metadata, overlaid by its metadata in this campaign.
+    (The custom fields are also given flat, as they always were.)"""
+    custom = row["custom_fields"] or {}
+    variables: dict[str, Any] = dict(custom)
+    for name in _VARIABLE_COLUMNS:
+        if row[name] is not None:
+            variables[name] = row[name]
+    variables["custom_fields"] = custom
+    variables["metadata"] = {**(row["contact_metadata"] or {}),
+                             **(row["campaign_metadata"] or {})}
+    return variables
 
 
 def target_query() -> Any:
@@ -459,15 +474,14 @@ def target_query() -> Any:
                    CampaignContact.next_eligible_at, CampaignContact.window_end,
                    CampaignContact.caller_number_id, CampaignContact.first_attempt_at,
                    Contact.custom_fields, Contact.consent_basis, Contact.registry_scrubbed_at,
+                   Contact.metadata_.label("contact_metadata"),
+                   CampaignContact.metadata_.label("campaign_metadata"),
                    *(getattr(Contact, name) for name in _VARIABLE_COLUMNS))
             .join(Contact, Contact.id == CampaignContact.contact_id))
 
 
 def target_of(row: RowMapping) -> Target:
-    variables: dict[str, Any] = dict(row["custom_fields"] or {})
-    for name in _VARIABLE_COLUMNS:
-        if row[name] is not None:
-            variables[name] = row[name]
+    variables = template_variables(row)
     return Target(
         id=row["id"], campaign_id=row["campaign_id"], contact_id=row["contact_id"],
         phone=row["phone"], contact_timezone=row["contact_timezone"],
