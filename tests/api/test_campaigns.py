@@ -402,11 +402,30 @@ def test_auto_start(client: TestClient) -> None:
 
 
 def test_messaging_only_campaign_needs_no_assistant(client: TestClient) -> None:
-    body = create(client, auto_start=True, never_ending=True, schedule={"runs": [{
-        "start_date": "2026-03-10", "end_date": "2026-03-12", "messaging_only": True,
-        "messages": [{"send_date": "2026-03-10", "send_time": "10:00",
-                      "body": "Hi {{first_name}}"}]}]})
+    body = create(client, auto_start=True, never_ending=True,
+                  caller_id={"mode": "fixed", "phone_number_ids": [make_number(client)]},
+                  schedule={"runs": [{
+                      "start_date": "2026-03-10", "end_date": "2026-03-12",
+                      "messaging_only": True,
+                      "messages": [{"send_date": "2026-03-10", "send_time": "10:00",
+                                    "body": "Hi {{first_name}}"}]}]})
     assert body["status"] == "scheduled"  # the first run is a week away
+
+
+def test_texts_need_a_number_to_come_from_emails_do_not(client: TestClient) -> None:
+    def messaging(channel: str) -> dict[str, Any]:
+        return create(client, contacts=[{"phone": "+14155550101"}], schedule={"runs": [{
+            "start_date": "2026-03-10", "end_date": "2026-03-12", "messaging_only": True,
+            "messages": [{"send_date": "2026-03-10", "send_time": "10:00",
+                          "channel": channel, "body": "Hi {{first_name}}"}]}]})
+
+    texts = messaging("sms")
+    error = error_of(client.post(f"/v1/campaigns/{texts['id']}/start"), 409)
+    assert (error["code"], error["field"]) == ("not_ready", "caller_id.phone_number_ids")
+    assert "to send the texts from" in error["message"]
+    emails = messaging("email")
+    started = client.post(f"/v1/campaigns/{emails['id']}/start")
+    assert started.status_code == 200, started.text
 
 
 # --- PATCH -----------------------------------------------------------------------------------

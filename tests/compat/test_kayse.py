@@ -22,6 +22,8 @@ from ringwise.dialer.driver import drive
 from ringwise.dialer.engine import Dialer
 from ringwise.dialer.sql_store import SqlDialerStore
 from ringwise.results.analysis_jobs import AnalysisRunner
+from ringwise.results.messages import MessageRunner
+from ringwise.telephony.messaging import SimulatedSms
 from ringwise.telephony.simulated import CarrierModel, SimulatedCarrier
 from tests.api.test_campaigns import make_assistant, make_contacts, make_list, make_number
 from tests.helpers import error_of
@@ -236,6 +238,16 @@ def test_messaging_only_runs_need_no_agent_and_place_no_call(
                       "body": "Hi {{first_name}}, a reminder about your case."}]}])
     del data["agent_id"]
     campaign_id = native(db, workspace, post(kayse, data)["id"])
+    # The run's message goes to every case, at 10:00 in New York on its date.
+    texts = SimulatedSms()
+    messages = MessageRunner(db, clock, texts, worker_id="m1")
+    messages.run_due()  # planned
+    assert messages.next_due() == datetime(2026, 3, 3, 15, tzinfo=UTC)
+    clock.set(datetime(2026, 3, 3, 15, tzinfo=UTC))
+    messages.run_due()
+    assert sorted(request.to_number for request, _ in texts.sent) == PHONES
+    sent = client.get(f"/v1/campaigns/{campaign_id}/messages").json()["data"]
+    assert {(m["status"], m["sent_at"]) for m in sent} == {("sent", "2026-03-03T15:00:00Z")}
     assert run(db, clock, days=3) == []
     campaign = client.get(f"/v1/campaigns/{campaign_id}").json()
     assert campaign["assistant_id"] is None and campaign["status"] == "completed"

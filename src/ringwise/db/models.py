@@ -655,3 +655,46 @@ class CompatId(Base):
     kind: Mapped[str] = mapped_column(String(32))  # campaign | contact_list | assistant | ...
     native_id: Mapped[str] = mapped_column(ID)
     created_at: Mapped[datetime]
+
+
+# --- scheduled messages (migration 0006) ------------------------------------------------------
+
+class MessageSend(Base):
+    """One scheduled message (a run's ``messages[]`` entry) to one contact of a campaign.
+
+    Planned when the campaign runs, with the instant it falls due in the contact's own zone;
+    sent by the results worker. ``status``: scheduled | sending | sent | failed | blocked |
+    skipped | expired | canceled (see ``results.messages``)."""
+
+    __tablename__ = "message_sends"
+    __table_args__ = (
+        UniqueConstraint("campaign_contact_id", "run_index", "message_index"),
+        Index("ix_message_sends_due", "status", "due_at"),
+        Index("ix_message_sends_campaign_created", "campaign_id", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    workspace_id: Mapped[str] = _ws_fk()
+    campaign_id: Mapped[str] = mapped_column(ID, ForeignKey("campaigns.id", ondelete="CASCADE"))
+    campaign_contact_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("campaign_contacts.id", ondelete="CASCADE"))
+    contact_id: Mapped[str] = mapped_column(ID, ForeignKey("contacts.id", ondelete="CASCADE"),
+                                            index=True)
+    run_index: Mapped[int] = mapped_column(Integer)
+    message_index: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(8))  # sms | email
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    reason: Mapped[str | None] = mapped_column(String(64))  # why blocked / skipped / ...
+    due_at: Mapped[datetime | None]  # when it may be sent (contact-local send time, legal)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    from_address: Mapped[str | None] = mapped_column(String(320))  # a number or an e-mail
+    to_address: Mapped[str | None] = mapped_column(String(320))
+    subject: Mapped[str | None] = mapped_column(String(255))
+    body: Mapped[str | None] = mapped_column(Text)  # as sent (rendered)
+    provider_message_id: Mapped[str | None] = mapped_column(String(255))
+    error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

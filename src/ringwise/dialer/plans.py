@@ -101,21 +101,7 @@ class CampaignPlan:
         return self.view.regulation_f
 
     def zones_of(self, target: Target) -> tuple[str, ...]:
-        """Every zone the callee may be in: the contact's own, its number's and its address
-        state's (all must be open). None known: () and the contact is blocked, never called
-        on a guess."""
-        if target.zones is not None:
-            return target.zones
-        try:
-            phone_zones = describe(target.phone).timezones
-        except ValueError:
-            phone_zones = ()
-        own = contact_zones(target.contact_timezone, (), None)
-        from_number = contact_zones(None, phone_zones, None)
-        if not own and not from_number:
-            return ()  # an address alone does not make a number callable: it may be stale
-        return tuple(dict.fromkeys((
-            *own, *from_number, *address_zones(target.address_state, target.address_country))))
+        return callee_zones(target)
 
     def floor_of(self, who: Target | CallView) -> LegalFloor:
         return floor_of(who.phone, who.address_state, who.address_country, self.profile)
@@ -152,6 +138,24 @@ class CampaignPlan:
             return [n for n in numbers if n.id in self.number_ids]
         channel = self.view.channel
         return [n for n in numbers if channel is None or n.provider == channel]
+
+
+def callee_zones(target: Target) -> tuple[str, ...]:
+    """Every zone the callee may be in: the contact's own, its number's and its address
+    state's (all must be open). None known: () and the contact is blocked, never called
+    on a guess."""
+    if target.zones is not None:
+        return target.zones
+    try:
+        phone_zones = describe(target.phone).timezones
+    except ValueError:
+        phone_zones = ()
+    own = contact_zones(target.contact_timezone, (), None)
+    from_number = contact_zones(None, phone_zones, None)
+    if not own and not from_number:
+        return ()  # an address alone does not make a number callable: it may be stale
+    return tuple(dict.fromkeys((
+        *own, *from_number, *address_zones(target.address_state, target.address_country))))
 
 
 def owned(number: NumberView) -> OwnedNumber:

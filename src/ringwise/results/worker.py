@@ -1,4 +1,5 @@
-"""The results worker: analysis jobs, webhook deliveries and scheduled reports, in one loop.
+"""The results worker: analysis jobs, webhook deliveries, scheduled reports and scheduled
+messages, in one loop.
 
 Each part is a *runner* with ``run_due(limit) -> int`` (work done) and ``next_due()`` (when
 it next has work, for sleeping). The loop runs beside the dialer (its own thread in

@@ -573,16 +573,23 @@ def _not_ready(message: str, field: str) -> Conflict:
 
 
 def check_startable(ctx: Ctx, campaign: Campaign) -> None:
-    """What a campaign needs before it may dial; 409 ``not_ready`` naming the field."""
+    """What a campaign needs before it may dial (or text); 409 ``not_ready`` naming the
+    field."""
     if not ctx.workspace.campaigns_enabled:
         raise Conflict("campaigns are disabled for this workspace (PATCH /v1/settings "
                        "campaigns_enabled)", code="campaigns_disabled")
     schedule = Schedule.model_validate(campaign.schedule)
     settings = _revalidate(_settings_input(campaign))
-    if not schedule.messaging_only:
+    calls = not schedule.messaging_only
+    texts = any(message.channel == "sms" for run in schedule.runs for message in run.messages)
+    assistant = None
+    if calls:
         if campaign.assistant_id is None:
             raise _not_ready("assistant_id is required to place calls", "assistant_id")
         assistant = _owned_assistant(ctx, campaign.assistant_id, "assistant_id")
+    if calls or texts:
+        # Calls, and texts, need a number of the workspace to come from.
+        purpose = "to call from" if calls else "to send the texts from"
         refs = settings.caller_id.referenced_numbers()
         try:
             _owned_numbers(ctx, refs)
@@ -590,7 +597,7 @@ def check_startable(ctx: Ctx, campaign: Campaign) -> None:
             raise _not_ready(f"{exc.field}: {exc.message}", exc.field or "caller_id") from None
         mode = settings.caller_id.mode
         if mode == "fixed" and not refs:
-            raise _not_ready("caller_id.phone_number_ids needs the number to call from",
+            raise _not_ready(f"caller_id.phone_number_ids needs the number {purpose}",
                              "caller_id.phone_number_ids")
         if mode in ("pool", "local_presence") and not refs:
             query = select(func.count()).select_from(PhoneNumber).where(
@@ -600,7 +607,8 @@ def check_startable(ctx: Ctx, campaign: Campaign) -> None:
             if not ctx.session.scalar(query):
                 raise _not_ready("the workspace has no phone number"
                                  + (f" on {campaign.channel}" if campaign.channel else "")
-                                 + " to call from", "caller_id.phone_number_ids")
+                                 + f" {purpose}", "caller_id.phone_number_ids")
+    if assistant is not None:
         voicemail = settings.voicemail
         if voicemail.detection_enabled and voicemail.action == "leave_message" \
                 and not voicemail.message and not assistant.voicemail_message:
