@@ -140,6 +140,27 @@ def test_a_text_with_no_legal_time_left_in_its_run_expires(
     assert (row.status, row.reason, row.due_at) == ("expired", "no-legal-time-in-run", None)
 
 
+def test_an_expired_message_moved_to_a_legal_time_goes(
+        client: TestClient, db: Database, clock: ManualClock, runner: MessageRunner,
+        provider: SimulatedSms) -> None:
+    campaign_id = campaign(client, [sms("21:30")], contacts=[NY_ANN], end_date="2026-03-03")
+    runner.run_due()
+    assert rows(db)[NY_ANN["phone"]].status == "expired"
+    assert client.post(f"/v1/campaigns/{campaign_id}/pause").status_code == 200
+    clock.advance(timedelta(minutes=1))
+    patched = client.patch(f"/v1/campaigns/{campaign_id}", json={"schedule": {"runs": [{
+        "start_date": "2026-03-02", "end_date": "2026-03-03", "messaging_only": True,
+        "messages": [sms("20:30")]}]}})
+    assert patched.status_code == 200, patched.text
+    assert client.post(f"/v1/campaigns/{campaign_id}/resume").status_code == 200
+    clock.advance(timedelta(minutes=1))
+    runner.run_due()
+    assert rows(db)[NY_ANN["phone"]].due_at == utc(4, 1, 30)  # 20:30 EST
+    clock.set(utc(4, 1, 30))
+    drain(runner)
+    assert list(texts(provider)) == [NY_ANN["phone"]]
+
+
 def test_a_message_already_past_when_the_campaign_starts_goes_at_once(
         client: TestClient, db: Database, clock: ManualClock, runner: MessageRunner,
         provider: SimulatedSms) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import lru_cache
 from typing import Any, Final, Literal, get_args
 from zoneinfo import ZoneInfo
 
@@ -86,5 +87,12 @@ def send_instant(slot: MessageSlot, zones: Sequence[ZoneInfo | str], at: datetim
     None when there is none left in its run (or no zone is known)."""
     if not zones:
         return None
-    window = next_window(slot.rules(floor), zones, at)
+    window = next_window(_rules(slot, floor), zones, at)
     return None if window is None else window.start
+
+
+@lru_cache(maxsize=4096)
+def _rules(slot: MessageSlot, floor: FloorFn | None) -> CallingRules:
+    # One rule set per (message, floor): the window code caches its work by rule set, and a
+    # campaign's contacts share a handful of floors.
+    return slot.rules(floor)

@@ -91,6 +91,7 @@ PLAN_BATCH: Final = 2_000
 PLAN_CHECK: Final = timedelta(seconds=30)  # how often campaigns are looked at for (re)planning
 ACTIVE: Final = ("running", "completed")  # campaigns whose messages are planned and sent
 _CLAIMABLE: Final = (*ACTIVE, "canceled")  # canceled: its rows are closed as canceled
+_REPLANNED: Final = ("scheduled", "skipped", "expired")  # statuses a settings change revisits
 OPT_OUT_NOTICE: Final = "Reply STOP to opt out."
 
 
@@ -181,10 +182,11 @@ class MessageRunner:
                         campaign_id, context.plan_error)
             return 0
         at = self.clock.now()
-        # Rows planned before the settings last changed and not sent yet are worked out again.
+        # Rows planned before the settings last changed, and not sent nor closed by a
+        # check at sending, are worked out again.
         with self.db.transaction() as session:
             session.execute(delete(MessageSend).where(
-                MessageSend.campaign_id == campaign_id, MessageSend.status == "scheduled",
+                MessageSend.campaign_id == campaign_id, MessageSend.status.in_(_REPLANNED),
                 MessageSend.created_at < context.campaign.updated_at))
         written = 0
         for slot in context.slots.values():
