@@ -373,3 +373,24 @@ def test_two_runners_plan_and_send_each_message_once(
     assert sorted((r.to_number, r.body) for r, _ in provider.sent) == [
         (NY_ANN["phone"], "Hi Ann, about your renewal."), (NY_ANN["phone"], "Second"),
         (LA_BOB["phone"], "Hi Bob, about your renewal."), (LA_BOB["phone"], "Second")]
+
+
+def test_a_planner_racing_another_writes_nothing_twice_and_looks_again(
+        client: TestClient, db: Database, clock: ManualClock, provider: SimulatedSms,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    campaign_id = campaign(client, [sms()])
+    first = MessageRunner(db, clock, provider, worker_id="a")
+    second = MessageRunner(db, clock, provider, worker_id="b")
+    planned_row = second._planned_row
+
+    def racing(*args: Any) -> dict[str, Any]:
+        if not first._planned:  # the other runner commits the same rows in between
+            first.plan()
+        return planned_row(*args)
+
+    monkeypatch.setattr(second, "_planned_row", racing)
+    assert second.plan() == 0  # its batch collided and was rolled back
+    assert campaign_id in first._planned and campaign_id not in second._planned
+    assert second.plan() == 0 and campaign_id in second._planned  # nothing left to write
+    with db.reading() as session:
+        assert len(session.scalars(select(MessageSend)).all()) == 2

@@ -169,18 +169,21 @@ class MessageRunner:
         for campaign_id, updated_at, total in rows:
             if self._planned.get(campaign_id) == (updated_at, total):
                 continue
-            written += self._plan_campaign(campaign_id)
-            self._planned[campaign_id] = (updated_at, total)
+            count, complete = self._plan_campaign(campaign_id)
+            written += count
+            if complete:  # else looked at again at the next check
+                self._planned[campaign_id] = (updated_at, total)
         return written
 
-    def _plan_campaign(self, campaign_id: str) -> int:
+    def _plan_campaign(self, campaign_id: str) -> tuple[int, bool]:
+        """Rows written, and whether every batch was this runner's to write."""
         context = self._context(campaign_id)
         if context is None or not context.slots:
-            return 0
+            return 0, True
         if context.plan is None:
             log.warning("campaign %s: messages not planned, its settings are unusable (%s)",
                         campaign_id, context.plan_error)
-            return 0
+            return 0, True
         at = self.clock.now()
         # Rows planned before the settings last changed, and not sent nor closed by a
         # check at sending, are worked out again.
@@ -188,7 +191,7 @@ class MessageRunner:
             session.execute(delete(MessageSend).where(
                 MessageSend.campaign_id == campaign_id, MessageSend.status.in_(_REPLANNED),
                 MessageSend.created_at < context.campaign.updated_at))
-        written = 0
+        written, complete = 0, True
         for slot in context.slots.values():
             after = ""
             while True:
@@ -212,7 +215,8 @@ class MessageRunner:
                     written += len(rows)
                 except IntegrityError:  # another runner planned some of them first
                     log.info("campaign %s: messages planned by another worker", campaign_id)
-        return written
+                    complete = False
+        return written, complete
 
     def _planned_row(self, context: _Context, slot: MessageSlot, target: Target,
                      at: datetime) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from ringwise.api.schemas.messages import MESSAGE_CHANNELS, MESSAGE_STATUSES
+from ringwise.core.messages import CHANNELS, MESSAGE_STATUSES
 from ringwise.db.models import Campaign, MessageSend
 from ringwise.errors import InvalidInput
 from ringwise.services.context import Ctx
@@ -59,7 +59,7 @@ def summary(ctx: Ctx, campaign_id: str) -> Summary:
                MessageSend.campaign_id == campaign.id)
         .group_by(MessageSend.status, MessageSend.channel))
     by_status: dict[str, int] = dict.fromkeys(MESSAGE_STATUSES, 0)
-    by_channel: dict[str, int] = dict.fromkeys(MESSAGE_CHANNELS, 0)
+    by_channel: dict[str, int] = dict.fromkeys(CHANNELS, 0)
     total = 0
     next_due_at: datetime | None = None
     for status, channel, count, earliest in rows:

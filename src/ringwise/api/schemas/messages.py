@@ -4,7 +4,7 @@ entry, written by the results worker and only read through the API."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Final, get_args
+from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
@@ -12,16 +12,16 @@ from ringwise.api.schemas.campaigns import MessageChannel
 from ringwise.api.schemas.common import Out
 from ringwise.core.messages import MESSAGE_STATUSES, MessageStatus
 
-__all__ = ["MESSAGE_CHANNELS", "MESSAGE_STATUSES", "MessageChannel", "MessageOut",
+__all__ = ["MESSAGE_STATUSES", "MessageChannel", "MessageOut",
            "MessageStatus", "MessageSummary"]
 
-MESSAGE_CHANNELS: Final[tuple[MessageChannel, ...]] = get_args(MessageChannel)
 
 _STATUS_DOC = (
     "scheduled: waiting for due_at | sending: the worker is handing it to the provider | "
     "sent: the provider took it | failed: delivery failed (see error) | blocked: compliance "
     "refused it (see reason) | skipped: nothing to send it to (see reason) | expired: no "
-    "legal send time was left in the run | canceled: the campaign was canceled")
+    "legal send time was left in the run | canceled: the campaign was canceled, or the "
+    "message removed from its schedule")
 
 _EXAMPLE: dict[str, Any] = {
     "id": "2c4e6a8b-0d1f-4a3b-9c5d-7e9f1a3b5c7d",
