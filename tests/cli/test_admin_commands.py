@@ -84,6 +84,15 @@ def test_errors_are_one_plain_line(url: str) -> None:
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(("name", "value"), [("RINGWISE_WEBHOOK_RETENTION_DAYS", "30d"),
+                                           ("RINGWISE_PORT", "80a")])
+def test_a_malformed_setting_is_one_plain_line(url: str, name: str, value: str) -> None:
+    result = runner.invoke(app, ["workspace", "list", "--database-url", url], env={name: value})
+    assert result.exit_code == 1
+    assert name in result.output and repr(value) in result.output
+    assert "Traceback" not in result.output
+
+
 def test_serve_refuses_an_unmigrated_postgres(db_url: str) -> None:
     if db_url.startswith("sqlite"):
         pytest.skip("SQLite is migrated automatically by serve")

@@ -22,11 +22,11 @@ from tests.api.test_campaigns import create, make_number
 from tests.notify.test_email import Recorder, parse, smtp_server
 
 FROM = "+12125550199"
-NY_ANN = {"phone": "+12125550101", "first_name": "Ann", "email": "ann@example.com",
-          "campaign_metadata": {"case": "C-17"}}
-LA_BOB = {"phone": "+13105550102", "first_name": "Bob", "custom_fields": {"plan": "Gold"}}
+NY_ANN: dict[str, Any] = {"phone": "+12125550101", "first_name": "Ann",
+                          "email": "ann@example.com", "campaign_metadata": {"case": "C-17"}}
+LA_BOB: dict[str, Any] = {"phone": "+13105550102", "first_name": "Bob",
+                          "custom_fields": {"plan": "Gold"}}
 # START (conftest) is Monday 2026-03-02 15:00 UTC: 10:00 in New York, 07:00 in Los Angeles.
-TUE = datetime(2026, 3, 3, tzinfo=UTC)
 
 
 def utc(day: int, hour: int, minute: int = 0) -> datetime:
@@ -108,7 +108,7 @@ def test_each_contact_gets_the_text_at_its_own_local_time(
     sent = rows(db)
     for phone, row in sent.items():
         assert (row.status, row.attempts, row.from_address) == ("sent", 1, FROM)
-        assert row.body == texts(provider)[phone] and row.provider_message_id.startswith("SM")
+        assert row.body == texts(provider)[phone] and str(row.provider_message_id).startswith("SM")
     assert sent[LA_BOB["phone"]].sent_at == utc(3, 18)
     assert runner.next_due() is None
     assert drain(runner) == 0 and len(provider.sent) == 2  # never twice

@@ -24,7 +24,10 @@ DatabaseOption = typer.Option(
 
 
 def settings_for(database_url: str | None) -> Settings:
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:  # a malformed RINGWISE_* variable: say which, no traceback
+        raise fail(str(exc)) from None
     return replace(settings, database_url=database_url) if database_url else settings
 
 

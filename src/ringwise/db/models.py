@@ -544,7 +544,9 @@ class WebhookEvent(Base):
 
     __tablename__ = "webhook_events"
     __table_args__ = (Index("ix_webhook_events_workspace_created",
-                            "workspace_id", "created_at", "id"),)
+                            "workspace_id", "created_at", "id"),
+                      # the retention purge takes the oldest events first (migration 0006)
+                      Index("ix_webhook_events_created", "created_at", "id"))
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)  # msg_<uuid hex>
     workspace_id: Mapped[str] = mapped_column(

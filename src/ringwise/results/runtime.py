@@ -11,6 +11,7 @@ from ringwise.results import analysis_jobs, messages, reports, webhook_dispatch
 from ringwise.results.analysis_jobs import AnalysisRunner
 from ringwise.results.messages import MessageRunner
 from ringwise.results.reports import ReportRunner
+from ringwise.results.retention import WebhookLogPurger
 from ringwise.results.webhook_dispatch import WebhookDispatcher
 from ringwise.results.worker import ResultsWorker, Runner
 from ringwise.settings import Settings
@@ -38,5 +39,7 @@ def make_results_worker(db: Database, clock: Clock, settings: Settings, *, worke
         ReportRunner(db, clock, worker_id=worker_id, lease=stretched(reports.LEASE)),
         MessageRunner(db, clock, sms or SimulatedSms(), worker_id=worker_id,
                       lease=stretched(messages.LEASE)),
+        WebhookLogPurger(db, clock, retention=timedelta(days=settings.webhook_retention_days)
+                         if settings.webhook_retention_days else None),
     ]
     return ResultsWorker(runners, clock, poll_interval=poll_interval, on_stop=[sender.close])

@@ -1,4 +1,5 @@
-"""scheduled messages: one row per contact and message of a campaign run
+"""scheduled messages: one row per contact and message of a campaign run; the webhook log's
+age index for its retention purge
 
 Revision ID: 0006
 Revises: 0005
@@ -87,9 +88,13 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_message_sends_workspace_id"), ["workspace_id"], unique=False
         )
+    with op.batch_alter_table("webhook_events", schema=None) as batch_op:
+        batch_op.create_index("ix_webhook_events_created", ["created_at", "id"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("webhook_events", schema=None) as batch_op:
+        batch_op.drop_index("ix_webhook_events_created")
     with op.batch_alter_table("message_sends", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_message_sends_workspace_id"))
         batch_op.drop_index("ix_message_sends_due")
