@@ -38,7 +38,7 @@ Only the runner that holds the lease records the outcome.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -140,12 +140,34 @@ class MessageRunner:
             work += self.plan()
             self._next_check = at + PLAN_CHECK
         jobs = self._claim(limit)
-        contexts: dict[str, _Context | None] = {}
+        contexts = {campaign_id: self._context(campaign_id)
+                    for campaign_id in dict.fromkeys(job.campaign_id for job in jobs)}
+        targets, listed = self._facts(jobs, contexts)
         for job in jobs:
-            if job.campaign_id not in contexts:
-                contexts[job.campaign_id] = self._context(job.campaign_id)
-            self._send(job, contexts[job.campaign_id])
+            self._send(job, contexts[job.campaign_id], targets.get(job.campaign_contact_id),
+                       listed)
         return work + len(jobs)
+
+    def _facts(self, jobs: Sequence[_Job], contexts: Mapping[str, _Context | None],
+               ) -> tuple[dict[str, Target], dict[tuple[str, str], str]]:
+        """The claimed batch's contacts, and their do-not-call matches by (campaign, phone),
+        read in one transaction just before sending."""
+        if not jobs:
+            return {}, {}
+        with self.db.reading() as session:
+            targets = {row["id"]: target_of(row) for row in session.execute(
+                target_query().where(CampaignContact.id.in_(
+                    {job.campaign_contact_id for job in jobs}))).mappings()}
+            listed: dict[tuple[str, str], str] = {}
+            for campaign_id, context in contexts.items():
+                phones = {t.phone for t in targets.values() if t.campaign_id == campaign_id}
+                if context is None or not phones:
+                    continue
+                # Per campaign: a suppression list covers its own campaign only.
+                for phone, pattern in listed_phones(session, context.campaign.workspace_id,
+                                                    [campaign_id], phones).items():
+                    listed[(campaign_id, phone)] = pattern
+        return targets, listed
 
     def next_due(self) -> datetime | None:
         with self.db.reading() as session:
@@ -300,10 +322,11 @@ class MessageRunner:
             error, slots = str(exc), {}
         return _Context(campaign, plan, error, slots, workspace, numbers)
 
-    def _send(self, job: _Job, context: _Context | None) -> None:
+    def _send(self, job: _Job, context: _Context | None, target: Target | None,
+              listed: Mapping[tuple[str, str], str]) -> None:
         at = self.clock.now()
-        if context is None:
-            return  # the campaign is gone, and its rows with it
+        if context is None or target is None:
+            return  # the campaign, or the contact's place in it, is gone, and its rows too
         slot = context.slots.get((job.run_index, job.message_index))
         if context.campaign.status == "canceled":
             self._finish(job, status="canceled", reason="campaign-canceled")
@@ -312,17 +335,10 @@ class MessageRunner:
             self._finish(job, status="canceled", reason="removed-from-schedule",
                          error=context.plan_error)
             return
-        with self.db.reading() as session:
-            found = session.execute(target_query().where(
-                CampaignContact.id == job.campaign_contact_id)).mappings().first()
-            if found is None:
-                return  # the contact left the campaign, and its rows with it
-            target = target_of(found)
-            listed = listed_phones(session, context.campaign.workspace_id,
-                                   [job.campaign_id], [target.phone])
-        if target.phone in listed:
+        pattern = listed.get((job.campaign_id, target.phone))
+        if pattern is not None:
             self._finish(job, status="blocked", reason="dnc-listed",
-                         error=f"matches the do-not-call entry {listed[target.phone]}")
+                         error=f"matches the do-not-call entry {pattern}")
             return
         telemarketing = context.campaign.telemarketing
         if slot.channel == "sms" and telemarketing and target.consent_basis not in CONSENTED:
