@@ -187,6 +187,24 @@ def test_a_number_listed_after_planning_is_not_texted(
     assert (row.status, row.reason) == ("blocked", "dnc-listed")
 
 
+def test_a_stop_reply_stops_the_next_texts(
+        client: TestClient, db: Database, clock: ManualClock, runner: MessageRunner,
+        provider: SimulatedSms) -> None:
+    campaign(client, [sms(), sms("11:00", body="Second")], contacts=[NY_ANN])
+    clock.set(utc(3, 15))
+    drain(runner)
+    assert [request.body for request, _ in provider.sent] == ["Hi Ann, about your renewal."]
+    reply = client.post("/v1/messages/inbound", json={"from": NY_ANN["phone"], "to": FROM,
+                                                     "body": "STOP"})
+    assert reply.status_code == 200 and reply.json()["opt_out"] is True
+    clock.set(utc(3, 16))
+    drain(runner)
+    assert len(provider.sent) == 1
+    with db.reading() as session:
+        second = session.scalars(select(MessageSend).where(MessageSend.message_index == 1)).one()
+    assert (second.status, second.reason) == ("blocked", "dnc-listed")
+
+
 def test_telemarketing_texts_need_written_consent_and_carry_the_opt_out(
         client: TestClient, db: Database, clock: ManualClock, runner: MessageRunner,
         provider: SimulatedSms) -> None:

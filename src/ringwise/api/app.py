@@ -40,6 +40,7 @@ ROUTER_MODULES = (
     "webhooks",
     "reports",
     "call_exports",
+    "inbound_messages",
     "messages",
 )
 

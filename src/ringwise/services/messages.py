@@ -1,4 +1,5 @@
-"""A campaign's scheduled messages, read-only (the results worker writes them)."""
+"""A campaign's scheduled messages (read-only: the results worker writes them), and the
+texts contacts send back."""
 
 from __future__ import annotations
 
@@ -7,10 +8,14 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from ringwise.core.compliance.opt_out import opt_out_word
 from ringwise.core.messages import CHANNELS, MESSAGE_STATUSES
-from ringwise.db.models import Campaign, MessageSend
+from ringwise.core.phones import InvalidPhone, parse_e164
+from ringwise.db.models import Campaign, Contact, MessageSend, PhoneNumber
 from ringwise.errors import InvalidInput
+from ringwise.results import outbox
 from ringwise.services.context import Ctx
+from ringwise.services.dnc import record_opt_out
 from ringwise.services.lookup import get_owned
 from ringwise.services.pagination import Page, paginate
 
@@ -75,3 +80,41 @@ def summary(ctx: Ctx, campaign_id: str) -> Summary:
             next_due_at = earliest
     return Summary(total=total, by_status=by_status, by_channel=by_channel,
                    next_due_at=next_due_at)
+
+
+@dataclass(frozen=True, slots=True)
+class InboundResult:
+    keyword: str | None
+    phone: str
+    newly_listed: bool
+    dnc_entry_id: str | None
+
+
+def receive(ctx: Ctx, sender: str, to: str, body: str) -> InboundResult:
+    """A text a contact sent to one of the workspace's numbers. An opt-out word
+    (``core.compliance.opt_out``) lists the sender on the workspace's do-not-call list at
+    once, so no campaign calls or texts it again, and emits ``contact.opted_out``."""
+    region = ctx.workspace.default_region or "US"
+    try:
+        own = parse_e164(to, region)
+    except InvalidPhone as exc:
+        raise InvalidInput(f"to: {exc}", field="to") from None
+    if ctx.session.scalar(select(PhoneNumber.id).where(
+            PhoneNumber.workspace_id == ctx.workspace_id, PhoneNumber.number == own)) is None:
+        raise InvalidInput(f"to: {own} is not a number of this workspace", field="to")
+    try:
+        phone = parse_e164(sender, region)
+    except InvalidPhone as exc:
+        raise InvalidInput(f"from: {exc}", field="from") from None
+    keyword = opt_out_word(body)
+    if keyword is None:
+        return InboundResult(None, phone, False, None)
+    listed = record_opt_out(ctx.session, ctx.workspace_id, phone, source="opt_out",
+                            reason=f"replied '{keyword}' by text to {own}", at=ctx.now)
+    if listed.created:
+        contact_id = ctx.session.scalar(select(Contact.id).where(
+            Contact.workspace_id == ctx.workspace_id, Contact.phone == phone))
+        outbox.emit(ctx.session.connection(), ctx.workspace_id, "contact.opted_out", {
+            "phone": phone, "contact_id": contact_id, "campaign_id": None, "call_id": None,
+            "source": "sms"}, ctx.now)
+    return InboundResult(keyword, phone, listed.created, listed.entry.id)

@@ -9,11 +9,11 @@ from typing import Any
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from ringwise.api.schemas.campaigns import MessageChannel
-from ringwise.api.schemas.common import Out
+from ringwise.api.schemas.common import Out, Strict
 from ringwise.core.messages import MESSAGE_STATUSES, MessageStatus
 
-__all__ = ["MESSAGE_STATUSES", "MessageChannel", "MessageOut",
-           "MessageStatus", "MessageSummary"]
+__all__ = ["MESSAGE_STATUSES", "InboundMessageIn", "InboundMessageOut", "MessageChannel",
+           "MessageOut", "MessageStatus", "MessageSummary"]
 
 
 _STATUS_DOC = (
@@ -99,3 +99,41 @@ class MessageSummary(BaseModel):
         description="Messages per channel; both channels are present, zeros included")
     next_due_at: datetime | None = Field(
         description="The earliest due_at of the messages still scheduled; null when none is")
+
+
+class InboundMessageIn(Strict):
+    """A text a contact sent to one of the workspace's numbers, as the SMS provider
+    received it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "from": "+12125550101", "to": "+12125550199", "body": "STOP",
+        "provider_message_id": "SM5f1e2d3c4b5a69788796a5b4c3d2e1f0",
+    }]})
+
+    from_: str = Field(alias="from", min_length=1, max_length=32,
+                       description="The contact's number (E.164, or national in the "
+                                   "workspace's default region)")
+    to: str = Field(min_length=1, max_length=32,
+                    description="The workspace's number the text was sent to")
+    body: str = Field(max_length=5_000, description="The text, as received")
+    provider_message_id: str | None = Field(default=None, max_length=255,
+                                            description="The provider's id of the text")
+
+
+class InboundMessageOut(BaseModel):
+    """What Ringwise did with a received text."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "opt_out": True, "keyword": "stop", "phone": "+12125550101", "newly_listed": True,
+        "dnc_entry_id": "6c1f0c3e-5b7a-4d0e-9a51-2f4b8c7d9e10",
+    }]})
+
+    opt_out: bool = Field(description="The text revokes consent: the number is on the "
+                                      "workspace's do-not-call list now")
+    keyword: str | None = Field(description="The opt-out word found (stop, quit, end, revoke, "
+                                            "opt out, cancel, unsubscribe, stopall); null "
+                                            "when none")
+    phone: str = Field(description="The contact's number, E.164")
+    newly_listed: bool = Field(description="False when the number was already listed (or "
+                                           "the text is not an opt-out)")
+    dnc_entry_id: str | None = Field(description="The do-not-call entry listing the number")
