@@ -1,4 +1,5 @@
-"""Sending e-mail (scheduled reports) through an SMTP server, with the standard library.
+"""Sending e-mail (scheduled reports and messages) through an SMTP server, with the standard
+library.
 
 ``build_message`` makes the message (refusing header injection); ``send_email`` delivers it
 and returns which recipients the server accepted. Every failure is an :class:`EmailError`
@@ -25,11 +26,12 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from email.utils import format_datetime, getaddresses
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 Security = Literal["none", "starttls", "tls"]
 SECURITIES: Final = ("none", "starttls", "tls")
 
+NO_SMTP: Final = "no SMTP server configured: PATCH /v1/settings with email"
 _MIME_TYPE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+-]*/[A-Za-z0-9][A-Za-z0-9.+-]*")
 
 
@@ -307,3 +309,21 @@ def _failure(exc: smtplib.SMTPException | OSError, settings: SmtpSettings) -> Em
                           f"{settings.timeout_s:g} s", retryable=True)
     return EmailError(f"could not connect to the SMTP server {where}: "
                       f"{exc.strerror or exc.__class__.__name__}", retryable=True)
+
+
+def smtp_settings(stored: Mapping[str, Any] | None) -> SmtpSettings:
+    """The workspace's ``email`` settings; EmailError (not retryable) when unusable."""
+    if not stored:
+        raise EmailError(NO_SMTP, retryable=False)
+    try:
+        return SmtpSettings(
+            host=stored.get("host"),  # type: ignore[arg-type]  # checked by SmtpSettings
+            port=int(stored.get("port") or 587),
+            security=stored.get("security") or "starttls",
+            username=stored.get("username") or None,
+            password=stored.get("password") or None,
+            from_address=stored.get("from_address"),  # type: ignore[arg-type]
+            timeout_s=float(stored.get("timeout_seconds") or 30.0))
+    except (ValueError, TypeError) as exc:
+        raise EmailError(f"the workspace's SMTP settings are unusable ({exc}): PATCH "
+                         "/v1/settings with email", retryable=False) from None

@@ -77,8 +77,7 @@ from ringwise.dialer.sql_store import (
 )
 from ringwise.dialer.store import Target
 from ringwise.ids import new_id
-from ringwise.notify.email import EmailError, build_message, send_email
-from ringwise.results.reports import smtp_settings
+from ringwise.notify.email import EmailError, build_message, send_email, smtp_settings
 from ringwise.services.dnc import listed_phones
 from ringwise.telephony.messaging import SmsError, SmsRequest, SmsSender
 

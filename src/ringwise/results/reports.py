@@ -65,12 +65,14 @@ from ringwise.db.models import Campaign, Report, ReportDelivery, Workspace
 from ringwise.errors import Conflict, InvalidInput, NotFound, RingwiseError
 from ringwise.ids import is_uuid, new_id
 from ringwise.notify.email import (
+    NO_SMTP,
     Attachment,
     EmailError,
     SendReceipt,
     SmtpSettings,
     build_message,
     send_email,
+    smtp_settings,
 )
 from ringwise.results import export, outbox
 from ringwise.results.records import iso
@@ -81,7 +83,6 @@ log = logging.getLogger("ringwise.reports")
 LEASE: Final = timedelta(minutes=5)
 RETRY_DELAY: Final = timedelta(minutes=5)
 MAX_TRIES: Final = 3  # per period, the first one included
-NO_SMTP: Final = "no SMTP server configured: PATCH /v1/settings with email"
 # ReportSchedule.filters keys: the export's call filters. The period comes from date_range,
 # so created_after / created_before are not filters here.
 REPORT_FILTERS: Final = ("status", "outcome", "analysis_status", "contact_id")
@@ -179,24 +180,6 @@ def covered_intervals(start: datetime | None, end: datetime,
         else:
             merged.append((low, high))
     return merged
-
-
-def smtp_settings(stored: Mapping[str, Any] | None) -> SmtpSettings:
-    """The workspace's ``email`` settings; EmailError (not retryable) when unusable."""
-    if not stored:
-        raise EmailError(NO_SMTP, retryable=False)
-    try:
-        return SmtpSettings(
-            host=stored.get("host"),  # type: ignore[arg-type]  # checked by SmtpSettings
-            port=int(stored.get("port") or 587),
-            security=stored.get("security") or "starttls",
-            username=stored.get("username") or None,
-            password=stored.get("password") or None,
-            from_address=stored.get("from_address"),  # type: ignore[arg-type]
-            timeout_s=float(stored.get("timeout_seconds") or 30.0))
-    except (ValueError, TypeError) as exc:
-        raise EmailError(f"the workspace's SMTP settings are unusable ({exc}): PATCH "
-                         "/v1/settings with email", retryable=False) from None
 
 
 def slug(text: str, fallback: str = "campaign") -> str:
