@@ -37,7 +37,7 @@ from ringwise.dialer.sql_store import SqlDialerStore
 from ringwise.notify.webhook_sender import SendResult, WebhookSender
 from ringwise.results import outbox
 from ringwise.results.analysis_jobs import AnalysisRunner
-from ringwise.results.webhook_dispatch import WebhookDispatcher
+from ringwise.results.webhook_dispatch import PER_ENDPOINT, WebhookDispatcher
 from ringwise.settings import Settings
 from ringwise.telephony.simulated import CarrierModel, SimulatedCarrier
 from tests.api.test_campaigns import create, make_assistant, make_contacts, make_number, ready
@@ -562,3 +562,57 @@ def test_rotation_signs_with_both_secrets_until_the_old_one_expires(
     assert len(after.signatures) == 1
     assert verify_standard_webhook(SECRET_2, after)
     assert not verify_standard_webhook(SECRET_1, after)
+
+
+# --- e) one slow or dead receiver does not hold up the others ------------------------------------
+
+def test_a_hanging_receiver_does_not_delay_another_endpoint(
+        api: TestClient, db: Database, clock: ManualClock, sender: WebhookSender,
+        workspace: tuple[str, str]) -> None:
+    with Receiver() as slow, Receiver() as fast:
+        make_endpoint(api, slow.url, events=["call.started"])
+        make_endpoint(api, fast.url, events=["call.ended"])
+        slow.hold()  # every request stays open, unanswered
+        # The slow receiver's delivery is the oldest: one after another, it would go first
+        # and hold up the others until the sender's timeout.
+        emit(db, workspace[0], clock.now() - timedelta(minutes=1), ("call.started",))
+        emit(db, workspace[0], clock.now(), ("call.ended", "call.ended"))
+        runner = dispatcher(db, clock, sender)
+        try:
+            worker = threading.Thread(target=runner.run_due)
+            worker.start()
+            # Both of the fast receiver's deliveries arrive while the slow one still holds
+            # its first request.
+            assert len(fast.wait_for(2, timeout=4)) == 2
+            assert len(slow.wait_for(1, timeout=4)) == 1  # (its request may land last)
+            assert all(r.answered is None for r in slow.received())  # still held
+            slow.release.set()
+            worker.join(timeout=20)
+            assert not worker.is_alive()
+        finally:
+            runner.close()
+    by_endpoint: dict[str, set[str]] = {}
+    for delivery in deliveries(db):
+        by_endpoint.setdefault(delivery.endpoint_id, set()).add(delivery.status)
+    assert sorted(map(sorted, by_endpoint.values())) == [["delivered"], ["pending"]]
+
+
+def test_a_dead_receivers_backlog_leaves_room_for_others(
+        api: TestClient, db: Database, clock: ManualClock, sender: WebhookSender,
+        workspace: tuple[str, str]) -> None:
+    dead = make_endpoint(api, "http://127.0.0.1:9/dead", events=["call.started"])
+    alive = make_endpoint(api, "http://127.0.0.1:9/alive", events=["call.ended"])
+    emit(db, workspace[0], clock.now() - timedelta(minutes=5), ("call.started",) * 25)
+    emit(db, workspace[0], clock.now(), ("call.ended",))
+    with db.reading() as session:
+        oldest = session.scalars(
+            select(WebhookDelivery.id).where(WebhookDelivery.endpoint_id == dead["id"])
+            .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+            .limit(PER_ENDPOINT)).all()
+    work, cancelled = dispatcher(db, clock, sender)._claim(12)
+    per_endpoint = {e: sum(1 for w in work if w.endpoint_id == e)
+                    for e in (dead["id"], alive["id"])}
+    assert cancelled == 0
+    assert per_endpoint == {dead["id"]: PER_ENDPOINT, alive["id"]: 1}
+    # The oldest first within an endpoint.
+    assert {w.delivery_id for w in work if w.endpoint_id == dead["id"]} == set(oldest)

@@ -31,15 +31,17 @@ def make_results_worker(db: Database, clock: Clock, settings: Settings, *, worke
         return lease * speed
 
     sender = WebhookSender(allow_private=settings.webhooks_allow_private, clock=clock)
+    dispatcher = WebhookDispatcher(db, clock, sender, worker_id=worker_id,
+                                   lease=stretched(webhook_dispatch.LEASE))
     runners: list[Runner] = [
         AnalysisRunner(db, clock, worker_id=worker_id,
                        lease=stretched(analysis_jobs.LEASE)),
-        WebhookDispatcher(db, clock, sender, worker_id=worker_id,
-                          lease=stretched(webhook_dispatch.LEASE)),
+        dispatcher,
         ReportRunner(db, clock, worker_id=worker_id, lease=stretched(reports.LEASE)),
         MessageRunner(db, clock, sms or SimulatedSms(), worker_id=worker_id,
                       lease=stretched(messages.LEASE)),
         WebhookLogPurger(db, clock, retention=timedelta(days=settings.webhook_retention_days)
                          if settings.webhook_retention_days else None),
     ]
-    return ResultsWorker(runners, clock, poll_interval=poll_interval, on_stop=[sender.close])
+    return ResultsWorker(runners, clock, poll_interval=poll_interval,
+                         on_stop=[dispatcher.close, sender.close])

@@ -23,11 +23,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import Update, select, update
+from sqlalchemy import Update, func, select, update
 from sqlalchemy.orm import Session
 
 from ringwise.clock import Clock
@@ -41,6 +42,8 @@ from ringwise.results.records import iso
 log = logging.getLogger("ringwise.webhooks")
 
 LEASE: Final = timedelta(seconds=60)
+PER_ENDPOINT: Final = 10  # deliveries to one endpoint in one batch
+SEND_THREADS: Final = 8  # endpoints sent to at the same time
 MAX_ERROR_CHARS: Final = 2000
 
 
@@ -92,19 +95,41 @@ class WebhookDispatcher:
         self.worker_id = worker_id
         self.lease = lease
         self._pg = db.dialect == "postgresql"
+        self._pool: ThreadPoolExecutor | None = None
 
     def run_due(self, limit: int = 50) -> int:
-        """Work on up to ``limit`` due deliveries; how many were claimed."""
+        """Work on up to ``limit`` due deliveries; how many were claimed. Each endpoint's
+        deliveries go one after another (a 410 must stop the rest), endpoints side by side,
+        so a receiver that hangs until the timeout delays only its own deliveries."""
         work, cancelled = self._claim(limit)
-        for index, item in enumerate(work):
+        groups: dict[str, list[_Work]] = {}
+        for item in work:
+            groups.setdefault(item.endpoint_id, []).append(item)
+        if len(groups) <= 1:
+            self._send_all(work)
+        else:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(SEND_THREADS, thread_name_prefix="webhooks")
+            futures = [self._pool.submit(self._send_all, items) for items in groups.values()]
+            wait(futures)
+            for future in futures:
+                future.result()  # a failure is the worker's to log, after every group ran
+        return len(work) + cancelled
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def _send_all(self, items: Sequence[_Work]) -> None:
+        for index, item in enumerate(items):
             # A send can take many seconds (timeouts): never start one on a lease about to run
             # out, or another dispatcher could take the delivery while we send it.
             if self.clock.now() >= item.leased_until - self.lease / 2:
-                self._release(work[index:])
+                self._release(items[index:])
                 break
             if self._still_to_send(item):
                 self._deliver(item)
-        return len(work) + cancelled
 
     def next_due(self) -> datetime | None:
         with self.db.reading() as session:
@@ -118,10 +143,19 @@ class WebhookDispatcher:
 
     def _claim(self, limit: int) -> tuple[list[_Work], int]:
         at = self.clock.now()
-        query = (select(WebhookDelivery)
-                 .where(WebhookDelivery.status == "pending",
-                        WebhookDelivery.next_attempt_at <= at)
-                 .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id).limit(limit))
+        due = (WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= at)
+        # The oldest due deliveries, at most PER_ENDPOINT of each endpoint: a dead receiver's
+        # backlog cannot fill every batch and starve the others.
+        ranked = select(
+            WebhookDelivery.id, WebhookDelivery.next_attempt_at,
+            func.row_number().over(
+                partition_by=WebhookDelivery.endpoint_id,
+                order_by=(WebhookDelivery.next_attempt_at, WebhookDelivery.id)).label("rank"),
+        ).where(*due).subquery()
+        picked = (select(ranked.c.id).where(ranked.c.rank <= PER_ENDPOINT)
+                  .order_by(ranked.c.next_attempt_at, ranked.c.id).limit(limit))
+        query = (select(WebhookDelivery).where(WebhookDelivery.id.in_(picked), *due)
+                 .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id))
         if self._pg:
             # Concurrent dispatchers skip each other's rows instead of queueing behind them.
             query = query.with_for_update(skip_locked=True)
