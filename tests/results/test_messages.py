@@ -412,3 +412,25 @@ def test_a_planner_racing_another_writes_nothing_twice_and_looks_again(
     assert second.plan() == 0 and campaign_id in second._planned  # nothing left to write
     with db.reading() as session:
         assert len(session.scalars(select(MessageSend)).all()) == 2
+
+
+def test_campaigns_without_messages_cost_one_look(
+        client: TestClient, db: Database, runner: MessageRunner,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    number = make_number(client, FROM)
+    for name in ("Calls only A", "Calls only B"):
+        body = create(client, name=name, contacts=[NY_ANN],
+                      caller_id={"mode": "fixed", "phone_number_ids": [number]},
+                      schedule={"runs": [{"start_date": "2026-03-02", "end_date": "2026-03-04",
+                                          "messaging_only": True}]})
+        assert client.post(f"/v1/campaigns/{body['id']}/start").status_code == 200
+    looked: list[str] = []
+    context = runner._context
+
+    def counted(campaign_id: str) -> Any:
+        looked.append(campaign_id)
+        return context(campaign_id)
+
+    monkeypatch.setattr(runner, "_context", counted)
+    assert runner.plan() == 0 and looked == []  # their schedules say there is nothing to plan
+    assert len(runner._planned) == 2 and runner.plan() == 0

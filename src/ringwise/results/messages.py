@@ -186,14 +186,26 @@ class MessageRunner:
                 select(Campaign.id, Campaign.updated_at, CampaignCounters.contacts_total)
                 .join(CampaignCounters, CampaignCounters.campaign_id == Campaign.id)
                 .where(Campaign.status.in_(ACTIVE))).all()
+        changed = {campaign_id: (updated_at, total) for campaign_id, updated_at, total in rows
+                   if self._planned.get(campaign_id) != (updated_at, total)}
+        if not changed:
+            return 0
+        # Most campaigns have no messages: their schedules alone say so, cheaply.
+        ids = list(changed)
+        schedules: dict[str, Mapping[str, Any] | None] = {}
+        with self.db.reading() as session:
+            for start in range(0, len(ids), 500):  # bound parameters per statement
+                schedules.update((campaign_id, schedule) for campaign_id, schedule in
+                                 session.execute(select(Campaign.id, Campaign.schedule).where(
+                                     Campaign.id.in_(ids[start:start + 500]))))
         written = 0
-        for campaign_id, updated_at, total in rows:
-            if self._planned.get(campaign_id) == (updated_at, total):
-                continue
-            count, complete = self._plan_campaign(campaign_id)
-            written += count
+        for campaign_id, marker in changed.items():
+            complete = True
+            if _has_messages(schedules.get(campaign_id)):
+                count, complete = self._plan_campaign(campaign_id)
+                written += count
             if complete:  # else looked at again at the next check
-                self._planned[campaign_id] = (updated_at, total)
+                self._planned[campaign_id] = marker
         return written
 
     def _plan_campaign(self, campaign_id: str) -> tuple[int, bool]:
@@ -430,6 +442,10 @@ class MessageRunner:
             if not done.rowcount:  # type: ignore[attr-defined]
                 log.warning("message %s: the lease ran out before its outcome (%s) was "
                             "recorded; another worker has it", job.id, values.get("status"))
+
+
+def _has_messages(schedule: Mapping[str, Any] | None) -> bool:
+    return any(run.get("messages") for run in (schedule or {}).get("runs") or ())
 
 
 def _to_address(slot: MessageSlot, target: Target) -> str | None:
