@@ -20,7 +20,8 @@ UCS2_SEGMENT: Final = 67  # ... of a long UCS-2 message (70 for one part)
 MAX_SEGMENTS: Final = 10  # carriers refuse longer concatenated messages
 _GSM7: Final = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà^{}\\[~]|€")
+    "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+_GSM7_EXTENSION: Final = frozenset("^{}\\[~]|€")  # sent as two characters (escape + code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +56,11 @@ class SmsSender(Protocol):
 
 def segments(body: str) -> int:
     """How many parts a carrier splits ``body`` into (GSM-7 when it fits, else UCS-2)."""
-    single, multi = (160, GSM_SEGMENT) if set(body) <= _GSM7 else (70, UCS2_SEGMENT)
-    length = len(body)
+    if set(body) <= _GSM7 | _GSM7_EXTENSION:
+        single, multi = 160, GSM_SEGMENT
+        length = len(body) + sum(1 for char in body if char in _GSM7_EXTENSION)
+    else:
+        single, multi, length = 70, UCS2_SEGMENT, len(body)
     return 1 if length <= single else -(-length // multi)
 
 

@@ -41,6 +41,7 @@ from ringwise.api.schemas.stats import StatsSummary
 from ringwise.core import retry as retry_core
 from ringwise.core.campaign_lifecycle import CampaignStatus
 from ringwise.core.hours import TimeSlot, check_slots, format_hhmm, parse_hhmm
+from ringwise.core.messages import Channel as MessageChannelLiteral
 from ringwise.core.timezones import check_timezone
 from ringwise.errors import FieldError
 
@@ -48,7 +49,7 @@ Channel = Literal["simulated", "twilio", "vobiz"]
 CallerIdMode = Literal["fixed", "pool", "local_presence", "dial_plan"]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-MessageChannel = Literal["sms", "email"]
+MessageChannel = MessageChannelLiteral  # the one list, in core.messages
 VoicemailAction = Literal["hang_up", "leave_message"]
 ReportFrequency = Literal["daily", "weekly", "monthly"]
 ReportRange = Literal["cumulative", "today_so_far", "previous_day", "previous_week",
